@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     geoip_anonymous_path: Path | None = Field(
         None, description="Optional GeoIP2 Anonymous-IP `.mmdb` (enables VPN/proxy/Tor signals)."
     )
+    forwarders_path: Path | None = Field(
+        None,
+        description="Extra YAML list of parcel forwarders / drop addresses, added to the bundled "
+        "`fraud/data/parcel_forwarders.yaml`.",
+    )
     rules_path: Path | None = Field(
         None, description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`."
     )
