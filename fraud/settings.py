@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     decline_threshold: int = Field(
         80, ge=0, le=100, description="Score at or above which an order is declined."
     )
+    unavailable_points: int = Field(
+        15,
+        ge=0,
+        le=100,
+        description="Points added for each signal (or the model) that could not be computed, "
+        "so a degraded service leans to review rather than approve.",
+    )
     max_reasons: int = Field(5, ge=1, le=50, description="How many reasons a decision lists.")
     max_body_bytes: int = Field(
         262_144, ge=1024, description="Largest request body the API accepts, in bytes."

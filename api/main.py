@@ -1,0 +1,49 @@
+"""The FastAPI app: a thin layer over the library."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.limits import BodySizeLimit
+from api.routes import health, orders, score
+from fraud import __version__
+from fraud.runtime import Runtime
+from fraud.settings import Settings, get_settings
+
+DESCRIPTION = """
+Scores web-shop orders for fraud: `approve`, `review` or `decline`, a 0–100 score and
+the reasons in plain words. Authenticate with `Authorization: Bearer <key>`; create keys
+with `fraud apikey create NAME`. Errors always have the shape `{code, message, fields}`.
+"""
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = runtime or Runtime.start(settings)
+        try:
+            yield
+        finally:
+            if runtime is None:
+                app.state.runtime.close()
+
+    app = FastAPI(
+        title="Order fraud scoring",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(score.router)
+    app.include_router(orders.router)
+    app.include_router(health.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,51 @@
+"""Stored orders and the outcomes the order service reports later."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from api.deps import ApiKeyDep, RuntimeDep
+from api.schemas import DecisionOut, ErrorOut, OutcomeIn, OutcomeOut, StoredOrderOut
+from fraud.errors import NotFound
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+
+
+@router.get(
+    "/{order_id}",
+    response_model=StoredOrderOut,
+    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    summary="A stored order with its latest decision and outcomes",
+)
+async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> StoredOrderOut:
+    stored = runtime.get_order(order_id)
+    if stored is None:
+        raise NotFound(f"order {order_id!r} not found")
+    return StoredOrderOut(
+        order_id=stored.order_id,
+        order=stored.order,
+        decision=DecisionOut.from_decision(stored.decision) if stored.decision else None,
+        outcomes=[
+            OutcomeOut(order_id=o.order_id, outcome=o.outcome, at=o.at) for o in stored.outcomes
+        ],
+    )
+
+
+@router.post(
+    "/{order_id}/outcome",
+    response_model=OutcomeOut,
+    status_code=201,
+    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    summary="Report what happened to an order later",
+    description="`paid`, `refunded`, `chargeback`, `fraud_confirmed` or `legit_confirmed`, with "
+    "the time it happened. History signals of later orders use it from that time on.",
+)
+async def record_outcome(
+    order_id: OrderId, body: OutcomeIn, runtime: RuntimeDep, _key: ApiKeyDep
+) -> OutcomeOut:
+    stored = runtime.record_outcome(order_id, body.outcome, body.at)
+    return OutcomeOut(order_id=stored.order_id, outcome=stored.outcome, at=stored.at)

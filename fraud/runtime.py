@@ -1,0 +1,130 @@
+"""The running service's state, wired from settings: store, geo database, rules,
+model. The API and the CLI are thin layers over this; notebooks can use it too.
+
+Anything optional that fails to load (geo database, model) is logged and left
+out: scoring still answers, names what was unavailable and leans to review.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fraud.domain import Outcome
+from fraud.errors import FraudError
+from fraud.model.scorer import ModelScorer
+from fraud.rules import RuleBook
+from fraud.schema import Order
+from fraud.scoring import Scored, score_order
+from fraud.settings import Settings
+from fraud.signals import Context
+from fraud.store import apikeys, repository
+from fraud.store.db import make_engine, upgrade_database
+from fraud.store.history import SqlHistory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Any
+    sessions: sessionmaker[Session]
+    rulebook: RuleBook
+    geo: Any | None = None
+    model: ModelScorer | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
+        """Open the store (migrating it to the latest schema), load geo, rules and model."""
+        url = settings.resolved_database_url
+        if url.startswith("sqlite:///"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            upgrade_database(url)
+        engine = make_engine(url)
+        problems: dict[str, str] = {}
+        geo = _load_geo(settings, problems)
+        rulebook = RuleBook(settings.rules_path)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessionmaker(engine, expire_on_commit=False),
+            rulebook=rulebook,
+            geo=geo,
+            problems=problems,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def context(self) -> Context:
+        return Context(settings=self.settings, geo=self.geo, history=SqlHistory(self.engine))
+
+    def score(self, order: Order) -> repository.StoredDecision:
+        """Score and store one order; a repeated order id returns the stored decision."""
+        with self.sessions() as session:
+            existing = repository.find_decision(session, order.order_id)
+            if existing is not None:
+                return existing
+        scored = self.evaluate(order)
+        with self.sessions() as session:
+            return repository.save_decision(
+                session, order, scored.decision, scored.features.values
+            )
+
+    def evaluate(self, order: Order) -> Scored:
+        """Score without storing (what-if, shadow evaluation)."""
+        return score_order(
+            order,
+            self.context(),
+            self.rulebook.current,
+            self.model,
+            model_unavailable="model" in self.problems,
+        )
+
+    def get_order(self, order_id: str) -> repository.StoredOrder | None:
+        with self.sessions() as session:
+            return repository.get_stored_order(session, order_id)
+
+    def record_outcome(
+        self, order_id: str, outcome: Outcome, at: datetime
+    ) -> repository.StoredOutcome:
+        with self.sessions() as session:
+            return repository.record_outcome(session, order_id, outcome, at)
+
+    def verify_api_key(self, secret: str) -> str | None:
+        with self.sessions() as session:
+            key = apikeys.verify_api_key(session, secret)
+            return key.name if key is not None else None
+
+    def readiness(self) -> tuple[str, dict[str, str]]:
+        checks: dict[str, str] = {}
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            checks["store"] = "ok"
+        except Exception as exc:
+            checks["store"] = f"unavailable: {type(exc).__name__}"
+            return "unavailable", checks
+        checks["rules"] = self.rulebook.current.version
+        checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
+        checks["model"] = self.model.version if self.model else self.problems.get("model", "none")
+        degraded = self.geo is None or "model" in self.problems
+        return ("degraded" if degraded else "ok"), checks
+
+
+def _load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:
+    from fraud.geo import GeoLocator
+
+    try:
+        return GeoLocator.from_settings(settings)
+    except FraudError as exc:
+        log.warning("geo database unavailable: %s", exc.message)
+        problems["geo"] = exc.message
+        return None
