@@ -26,9 +26,6 @@ class Settings(BaseSettings):
         None,
         description="SQLAlchemy URL of the store. Default: SQLite file `<data_dir>/fraud.db` (WAL).",
     )
-    redis_url: str | None = Field(
-        None, description="Optional Redis URL for velocity counters shared by several API hosts."
-    )
     geoip_city_path: Path | None = Field(
         None,
         description="Path to a current GeoIP2/GeoLite2 City `.mmdb`. Default: the GeoLite2-City "
@@ -47,14 +44,6 @@ class Settings(BaseSettings):
     )
     rules_path: Path | None = Field(
         None, description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`."
-    )
-    model_dir: Path = Field(
-        Path("models"), description="Folder of trained model versions (`models/<version>/`)."
-    )
-    model_version: str | None = Field(
-        None,
-        description="Model version to serve. Default: the one `models/CURRENT` names; "
-        "none → rules alone decide.",
     )
     review_threshold: int = Field(
         40, ge=0, le=100, description="Score at or above which an order is held for review."
