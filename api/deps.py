@@ -9,7 +9,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fraud.runtime import Runtime
 
-_bearer = HTTPBearer(auto_error=False, description="API key created with `fraud apikey create NAME`")
+_bearer = HTTPBearer(
+    auto_error=False, description="API key created with `fraud apikey create NAME`"
+)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -24,11 +26,16 @@ def require_api_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing API key: send 'Authorization: Bearer <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     name = runtime.verify_api_key(credentials.credentials)
     if name is None:
-        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
     return name
 
 

@@ -37,7 +37,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Never echo the input back: it may be a megabyte of attacker-chosen text.
-        fields = [{"field": _field_path(tuple(e["loc"])), "reason": _reason(e)} for e in exc.errors()]
+        fields = [
+            {"field": _field_path(tuple(e["loc"])), "reason": _reason(e)} for e in exc.errors()
+        ]
         first = fields[0] if fields else {"field": "body", "reason": "invalid"}
         message = f"{first['field']}: {first['reason']}"[: _MAX_INPUT_ECHO * 4]
         return JSONResponse(status_code=422, content=error_body("invalid_input", message, fields))

@@ -26,7 +26,9 @@ class RuleHitOut(BaseModel):
 
 
 class VersionsOut(BaseModel):
-    rules: str = Field(description="Rules file version + content hash", examples=["2026-11-25.1+3fa9c2d1"])
+    rules: str = Field(
+        description="Rules file version + content hash", examples=["2026-11-25.1+3fa9c2d1"]
+    )
     model: str = Field(description="Model version, or `none (rules only)`")
     service: str
 
@@ -66,7 +68,9 @@ class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     outcome: Outcome = Field(examples=["chargeback"])
-    at: AwareDatetime = Field(description="When it happened", examples=["2027-01-12T10:00:00+01:00"])
+    at: AwareDatetime = Field(
+        description="When it happened", examples=["2027-01-12T10:00:00+01:00"]
+    )
 
 
 class OutcomeOut(BaseModel):

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import IO, Annotated
 
 import typer
-from pydantic import ValidationError
 
 from fraud.errors import FraudError
 from fraud.settings import Settings, get_settings
 
-app = typer.Typer(help="Order fraud scoring: serve, score, manage keys, rules and the store.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Order fraud scoring: serve, score, manage keys, rules and the store.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Check and test rules files.", no_args_is_help=True)
@@ -41,15 +43,6 @@ def _open_text(path: str) -> IO[str]:
     return p.open(encoding="utf-8")
 
 
-def validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "order"
-        parts.append(f"{where}: {err['msg']}")
-    more = f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
-    return "; ".join(parts) + more
-
-
 def iter_json_lines(stream: IO[str], source: str) -> Iterator[tuple[int, dict | None, str | None]]:
     """(line number, object or None, error or None) for every non-blank line."""
     for lineno, line in enumerate(stream, start=1):
@@ -58,10 +51,18 @@ def iter_json_lines(stream: IO[str], source: str) -> Iterator[tuple[int, dict | 
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield lineno, None, f"{source}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}"
+            yield (
+                lineno,
+                None,
+                f"{source}:{lineno}: malformed JSON: {exc.msg} at column {exc.colno}",
+            )
             continue
         if not isinstance(obj, dict):
-            yield lineno, None, f"{source}:{lineno}: expected a JSON object, got {type(obj).__name__}"
+            yield (
+                lineno,
+                None,
+                f"{source}:{lineno}: expected a JSON object, got {type(obj).__name__}",
+            )
             continue
         yield lineno, obj, None
 
@@ -70,7 +71,9 @@ def iter_json_lines(stream: IO[str], source: str) -> Iterator[tuple[int, dict | 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    demo: Annotated[bool, typer.Option(help="Load the bundled sample orders into an empty store")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Load the bundled sample orders into an empty store")
+    ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Run the HTTP service (JSON API and review pages)."""
@@ -85,15 +88,21 @@ def serve(
     typer.echo(f"store: {settings.resolved_database_url}")
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @app.command()
 def score(
     file: Annotated[str, typer.Argument(help="JSONL file of orders (.gz ok), or - for stdin")],
-    store: Annotated[bool, typer.Option(help="Store orders and decisions (as the API does); "
-                                              "--no-store scores against in-memory history only")] = True,
+    store: Annotated[
+        bool,
+        typer.Option(
+            help="Store orders and decisions (as the API does); "
+            "--no-store scores against in-memory history only"
+        ),
+    ] = True,
 ) -> None:
     """Score orders, printing one decision (JSON) per line. Bad lines are reported with their
     line number on stderr and skipped; the exit code is 1 if any line was bad."""
@@ -113,7 +122,9 @@ def score(
 
 
 @apikey_app.command("create")
-def apikey_create(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. order-service")]) -> None:
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. order-service")],
+) -> None:
     """Create an API key. The secret is printed once; only its hash is stored."""
     from fraud.store import apikeys
 

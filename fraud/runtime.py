@@ -49,7 +49,7 @@ class Runtime:
             upgrade_database(url)
         engine = make_engine(url)
         problems: dict[str, str] = {}
-        geo = _load_geo(settings, problems)
+        geo = load_geo(settings, problems)
         rulebook = RuleBook(settings.rules_path)
         return cls(
             settings=settings,
@@ -74,9 +74,7 @@ class Runtime:
                 return existing
         scored = self.evaluate(order)
         with self.sessions() as session:
-            return repository.save_decision(
-                session, order, scored.decision, scored.features.values
-            )
+            return repository.save_decision(session, order, scored.decision, scored.features.values)
 
     def evaluate(self, order: Order) -> Scored:
         """Score without storing (what-if, shadow evaluation)."""
@@ -119,7 +117,7 @@ class Runtime:
         return ("degraded" if degraded else "ok"), checks
 
 
-def _load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:
+def load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:
     from fraud.geo import GeoLocator
 
     try:

@@ -13,7 +13,15 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic_extra_types.country import CountryAlpha2
 from pydantic_extra_types.currency_code import Currency
 
@@ -73,13 +81,16 @@ class Customer(_Strict):
         None, description="Shop account id; absent for guest checkout", examples=["C-104233"]
     )
     account_created_at: AwareDatetime | None = Field(
-        None, description="When the account was created (required with account_id)",
+        None,
+        description="When the account was created (required with account_id)",
         examples=["2023-03-14T09:12:00+01:00"],
     )
     name: Text = Field(examples=["Sanne de Vries"])
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] = (
-        Field(description="As typed by the customer; syntax is checked as a signal",
-              examples=["sanne.devries@gmail.com"])
+    email: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)
+    ] = Field(
+        description="As typed by the customer; syntax is checked as a signal",
+        examples=["sanne.devries@gmail.com"],
     )
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = Field(
         None, description="Optional; any common format, ideally E.164", examples=["+31612345678"]
@@ -96,7 +107,9 @@ class Customer(_Strict):
 
 class Payment(_Strict):
     method: PaymentMethod = Field(examples=["card"])
-    amount: Money = Field(description="Total charged, tax and shipping included", examples=["189.90"])
+    amount: Money = Field(
+        description="Total charged, tax and shipping included", examples=["189.90"]
+    )
     currency: Currency = Field(description="ISO 4217", examples=["EUR"])
     card_bin: Annotated[str, StringConstraints(pattern=r"^[0-9]{6,8}$")] | None = Field(
         None, description="First 6-8 digits of the card number", examples=["535522"]
@@ -129,7 +142,9 @@ class Order(_Strict):
     user_agent: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
         None, examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"]
     )
-    device_id: Identifier | None = Field(None, description="Device fingerprint from the shop's front end")
+    device_id: Identifier | None = Field(
+        None, description="Device fingerprint from the shop's front end"
+    )
     payment: Payment
     items: list[Item] = Field(min_length=1, max_length=500)
     shipping_method: ShippingMethod = Field(examples=["standard"])
@@ -159,3 +174,13 @@ def parse_order(data: object) -> Order:
 
 def order_time(order: Order) -> datetime:
     return order.created_at
+
+
+def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
+    """One line naming the fields and reasons, without echoing the (hostile) input."""
+    parts = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "order"
+        parts.append(f"{where}: {err['msg']}")
+    more = f" (+{exc.error_count() - limit} more)" if exc.error_count() > limit else ""
+    return "; ".join(parts) + more

@@ -43,7 +43,8 @@ class Settings(BaseSettings):
         "`fraud/data/parcel_forwarders.yaml`.",
     )
     rules_path: Path | None = Field(
-        None, description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`."
+        None,
+        description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`.",
     )
     review_threshold: int = Field(
         40, ge=0, le=100, description="Score at or above which an order is held for review."

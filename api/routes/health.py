@@ -25,4 +25,6 @@ async def healthz() -> HealthOut:
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     status, checks = runtime.readiness()
     code = 503 if status == "unavailable" else 200
-    return JSONResponse(status_code=code, content=HealthOut(status=status, checks=checks).model_dump())
+    return JSONResponse(
+        status_code=code, content=HealthOut(status=status, checks=checks).model_dump()
+    )

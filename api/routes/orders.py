@@ -12,7 +12,9 @@ from fraud.errors import NotFound
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+OrderId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+]
 
 
 @router.get(
