@@ -10,23 +10,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fraud.errors import FraudError
+from fraud.schema import error_location, safe_error_message
 
 log = logging.getLogger(__name__)
 
-_MAX_INPUT_ECHO = 80
-
-
-def _field_path(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body",)]
-    return ".".join(parts) or "body"
-
 
 def _reason(err: dict) -> str:
-    msg = err.get("msg", "invalid")
     if err.get("type") == "json_invalid":
-        ctx = err.get("ctx", {})
-        return f"malformed JSON: {ctx.get('error', msg)}"
-    return msg
+        return f"malformed JSON: {err.get('ctx', {}).get('error', 'cannot be parsed')}"
+    return safe_error_message(err)
 
 
 def error_body(code: str, message: str, fields: list[dict] | None = None) -> dict:
@@ -37,11 +29,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Never echo the input back: it may be a megabyte of attacker-chosen text.
-        fields = [
-            {"field": _field_path(tuple(e["loc"])), "reason": _reason(e)} for e in exc.errors()
-        ]
+        fields = [{"field": error_location(e), "reason": _reason(e)} for e in exc.errors()]
         first = fields[0] if fields else {"field": "body", "reason": "invalid"}
-        message = f"{first['field']}: {first['reason']}"[: _MAX_INPUT_ECHO * 4]
+        message = f"{first['field']}: {first['reason']}"
         return JSONResponse(status_code=422, content=error_body("invalid_input", message, fields))
 
     @app.exception_handler(FraudError)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from fraud.history import MemoryHistory
 from fraud.rules import RuleSet, load_rules
-from fraud.schema import Order, describe_validation_error
+from fraud.schema import Order, describe_validation_error, parse_order
 from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context
@@ -69,7 +69,7 @@ def score_stream(
                 yield None, error
                 continue
             try:
-                yield Order.model_validate(obj), None
+                yield parse_order(obj), None
             except ValidationError as exc:
                 yield None, f"line {lineno}: {describe_validation_error(exc)}"
 
