@@ -74,7 +74,9 @@ class Address(_Strict):
     city: Text = Field(examples=["Utrecht"])
     country: CountryAlpha2 = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
     recipient: Text | None = Field(
-        None, description="Name on the parcel when not the customer's own", examples=[None]
+        None,
+        description="Name on the parcel when not the customer's own",
+        examples=["Garage Jansen"],
     )
 
 
@@ -122,7 +124,9 @@ class Payment(_Strict):
     card_country: CountryAlpha2 | None = Field(
         None, description="Issuing country of the card, where known", examples=["NL"]
     )
-    three_ds: ThreeDSResult | None = Field(None, description="3-D Secure result, where known")
+    three_ds: ThreeDSResult | None = Field(
+        None, description="3-D Secure result, where known", examples=["authenticated"]
+    )
 
 
 class Item(_Strict):
@@ -145,7 +149,9 @@ class Order(_Strict):
         None, examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"]
     )
     device_id: Identifier | None = Field(
-        None, description="Device fingerprint from the shop's front end"
+        None,
+        description="Device fingerprint from the shop's front end",
+        examples=["dev-7f3a9c2e41b8"],
     )
     payment: Payment
     items: list[Item] = Field(min_length=1, max_length=500)

@@ -1,0 +1,89 @@
+"""Outcomes, stored orders, health and the OpenAPI description."""
+
+from __future__ import annotations
+
+from factories import make_order_data
+
+
+def test_outcome_is_recorded_and_shown_with_the_order(client):
+    client.post("/v1/score", json=make_order_data(order_id="O-out-1"))
+    response = client.post(
+        "/v1/orders/O-out-1/outcome",
+        json={"outcome": "chargeback", "at": "2027-01-20T10:00:00+01:00"},
+    )
+    assert response.status_code == 201
+    stored = client.get("/v1/orders/O-out-1").json()
+    assert [o["outcome"] for o in stored["outcomes"]] == ["chargeback"]
+
+
+def test_outcome_for_an_unknown_order_is_404(client):
+    response = client.post(
+        "/v1/orders/O-nope/outcome", json={"outcome": "paid", "at": "2027-01-20T10:00:00+01:00"}
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_outcome_must_be_one_of_the_known_kinds(client):
+    client.post("/v1/score", json=make_order_data(order_id="O-out-2"))
+    response = client.post(
+        "/v1/orders/O-out-2/outcome", json={"outcome": "stolen", "at": "2027-01-20T10:00:00+01:00"}
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"][0]["field"] == "outcome"
+
+
+def test_outcome_needs_a_timezone(client):
+    client.post("/v1/score", json=make_order_data(order_id="O-out-3"))
+    response = client.post(
+        "/v1/orders/O-out-3/outcome", json={"outcome": "paid", "at": "2027-01-20T10:00:00"}
+    )
+    assert response.status_code == 422
+
+
+def test_outcome_endpoint_needs_a_key(anonymous):
+    response = anonymous.post(
+        "/v1/orders/O-1/outcome", json={"outcome": "paid", "at": "2027-01-20T10:00:00+01:00"}
+    )
+    assert response.status_code == 401
+
+
+def test_unknown_order_is_404(client):
+    assert client.get("/v1/orders/O-missing").status_code == 404
+
+
+def test_get_order_needs_a_key(anonymous):
+    assert anonymous.get("/v1/orders/O-1").status_code == 401
+
+
+def test_healthz_answers_without_a_key(anonymous):
+    assert anonymous.get("/healthz").json()["status"] == "ok"
+
+
+def test_readyz_reports_store_rules_and_geo(anonymous):
+    response = anonymous.get("/readyz")
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert checks["store"] == "ok"
+    assert checks["rules"]
+    assert "geo" in checks
+
+
+def test_openapi_documents_every_order_field_with_an_example(anonymous):
+    spec = anonymous.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    undocumented = []
+    for model in ("Order", "Customer", "Address", "Payment", "Item"):
+        for name, prop in schemas[model]["properties"].items():
+            has_example = "examples" in prop or "example" in prop or "$ref" in prop or (
+                "anyOf" in prop and any("$ref" in p for p in prop["anyOf"])
+            ) or prop.get("type") == "array" or "allOf" in prop
+            if not has_example:
+                undocumented.append(f"{model}.{name}")
+    assert undocumented == []
+
+
+def test_openapi_lists_every_endpoint(anonymous):
+    paths = anonymous.get("/openapi.json").json()["paths"]
+    assert {"/v1/score", "/v1/orders/{order_id}", "/v1/orders/{order_id}/outcome",
+            "/healthz", "/readyz"} <= set(paths)

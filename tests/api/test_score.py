@@ -1,0 +1,173 @@
+"""POST /v1/score through HTTP: decisions, idempotency and refusal of bad input."""
+
+from __future__ import annotations
+
+import json
+
+from factories import make_order_data
+
+
+def stored_count(client) -> int:
+    from sqlalchemy import text
+
+    runtime = client.app.state.runtime
+    with runtime.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM orders")).scalar_one()
+
+
+def test_score_returns_a_decision_with_reasons_and_versions(client):
+    response = client.post("/v1/score", json=make_order_data(order_id="O-ok-1"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["order_id"] == "O-ok-1"
+    assert 0 <= body["score"] <= 100
+    assert body["action"] in ("approve", "review", "decline")
+    assert set(body["versions"]) == {"rules", "model", "service"}
+    assert body["versions"]["model"] == "none (rules only)"
+    assert isinstance(body["reasons"], list)
+    assert isinstance(body["signals_unavailable"], list)
+
+
+def test_an_ordinary_dutch_order_is_approved(client):
+    body = client.post("/v1/score", json=make_order_data()).json()
+    assert body["action"] == "approve"
+
+
+def test_an_obvious_stolen_card_order_is_not_approved_and_says_why(client):
+    data = make_order_data(
+        customer={
+            "account_created_at": "2026-11-25T13:58:00+01:00",
+            "email": "xk7q9w2zt4@mailinator.com",
+            "phone": None,
+        },
+        shipping_address={
+            "street": "Friedrichstraße", "house_number": "12",
+            "postal_code": "10117", "city": "Berlin", "country": "DE",
+        },
+        ip_address="86.120.5.17",
+        user_agent="Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36",
+        payment={"amount": "1249.00", "card_country": "US", "three_ds": "failed"},
+        items=[{"sku": "ECU-1", "category": "ecu", "unit_price": "1249.00", "quantity": 1}],
+        shipping_method="express",
+    )
+    body = client.post("/v1/score", json=data).json()
+    assert body["action"] in ("review", "decline")
+    assert body["reasons"], "a flagged order must say why"
+    assert all(r["message"] for r in body["reasons"])
+
+
+def test_a_repeated_order_id_returns_the_same_decision_and_stores_once(client):
+    data = make_order_data(order_id="O-idem-1")
+    first = client.post("/v1/score", json=data).json()
+    before = stored_count(client)
+    second = client.post("/v1/score", json=data).json()
+    assert second == first
+    assert stored_count(client) == before
+
+
+def test_scoring_stores_the_order_before_answering(client):
+    client.post("/v1/score", json=make_order_data(order_id="O-stored-1"))
+    stored = client.get("/v1/orders/O-stored-1")
+    assert stored.status_code == 200
+    assert stored.json()["order"]["order_id"] == "O-stored-1"
+    assert stored.json()["decision"]["order_id"] == "O-stored-1"
+
+
+def assert_clean_422(response, field: str | None = None):
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert body["message"]
+    if field is not None:
+        assert field in [f["field"] for f in body["fields"]], body
+
+
+def test_malformed_json_is_a_clear_422(client):
+    response = client.post(
+        "/v1/score", content=b'{"order_id": "O-1",', headers={"Content-Type": "application/json"}
+    )
+    assert_clean_422(response)
+    assert "JSON" in response.json()["fields"][0]["reason"]
+
+
+def test_wrong_types_are_a_422_naming_the_field(client):
+    assert_clean_422(
+        client.post("/v1/score", json=make_order_data(payment={"amount": "lots"})), "payment.amount"
+    )
+
+
+def test_missing_required_field_is_a_422_naming_it(client):
+    data = make_order_data()
+    del data["billing_address"]
+    assert_clean_422(client.post("/v1/score", json=data), "billing_address")
+
+
+def test_unknown_field_is_a_422_naming_it(client):
+    assert_clean_422(client.post("/v1/score", json=make_order_data(voucher="X")), "voucher")
+
+
+def test_impossible_country_is_a_422(client):
+    data = make_order_data(shipping_address={"country": "ZZ"})
+    assert_clean_422(client.post("/v1/score", json=data), "shipping_address.country")
+
+
+def test_a_one_megabyte_string_is_refused_without_echo(client):
+    huge = "A" * 1_000_000
+    response = client.post("/v1/score", json=make_order_data(customer={"name": huge}))
+    assert response.status_code in (413, 422)
+    assert huge[:1000] not in response.text
+    assert len(response.content) < 10_000
+
+
+def test_a_one_megabyte_field_within_the_body_limit_is_a_422(client, settings):
+    data = make_order_data(customer={"name": "B" * 5000})
+    response = client.post("/v1/score", json=data)
+    assert_clean_422(response, "customer.name")
+
+
+def test_bad_input_changes_nothing_already_stored(client):
+    good = make_order_data(order_id="O-keep-1")
+    first = client.post("/v1/score", json=good).json()
+    before = stored_count(client)
+    bad = make_order_data(order_id="O-keep-1", payment={"amount": "-5"})
+    assert client.post("/v1/score", json=bad).status_code == 422
+    client.post("/v1/score", content=b"not json", headers={"Content-Type": "application/json"})
+    assert stored_count(client) == before
+    assert client.get("/v1/orders/O-keep-1").json()["decision"] == first
+
+
+def test_scoring_without_an_api_key_is_refused(anonymous):
+    response = anonymous.post("/v1/score", json=make_order_data())
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_scoring_with_a_wrong_api_key_is_refused_and_stores_nothing(client):
+    before = stored_count(client)
+    response = client.post(
+        "/v1/score",
+        json=make_order_data(),
+        headers={"Authorization": "Bearer fsk_not-a-real-key"},
+    )
+    assert response.status_code == 401
+    assert stored_count(client) == before
+
+
+def test_a_revoked_key_is_refused(client, runtime):
+    from fraud.store import apikeys
+
+    with runtime.sessions() as session:
+        secret = apikeys.create_api_key(session, "old-service")
+        apikeys.revoke_api_key(session, "old-service")
+    response = client.post(
+        "/v1/score", json=make_order_data(), headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 401
+
+
+def test_hostile_text_comes_back_as_data_not_markup(client):
+    name = '<img src=x onerror="alert(1)">'
+    client.post("/v1/score", json=make_order_data(order_id="O-xss-1", customer={"name": name}))
+    response = client.get("/v1/orders/O-xss-1")
+    assert response.headers["content-type"].startswith("application/json")
+    assert json.loads(response.text)["order"]["customer"]["name"] == name
