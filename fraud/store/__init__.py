@@ -1,0 +1,4 @@
+"""The store: SQLAlchemy tables, Alembic migrations and the functions that read
+and write them (:mod:`~fraud.store.repository`, :mod:`~fraud.store.apikeys`,
+:mod:`~fraud.store.history`). SQLite (WAL) is the embedded default; PostgreSQL
+goes through psycopg 3. Nothing outside this package sees a database row."""

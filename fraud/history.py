@@ -1,0 +1,420 @@
+"""Order history as of a point in time: what the history signal may see.
+
+The feast principle: a history feature is a pure function of what happened
+strictly before the order's own ``created_at``. A :class:`HistoryView` answers
+that one question; :class:`MemoryHistory` answers it from memory (batch
+scoring, backtests, tests) and :class:`fraud.store.history.SqlHistory` from the
+store (online). Both hand the same :class:`HistorySnapshot` to the same pure
+:func:`history_features`, so online and batch features cannot disagree.
+
+"Before t" is strict and applies to every event: an order created at or after
+t is invisible, and so is an outcome whose ``at`` is at or after t, even when
+the order it belongs to is older.
+"""
+
+from __future__ import annotations
+
+import bisect
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from fraud.domain import FeatureValue, Outcome
+from fraud.errors import InvalidInput, NotFound
+from fraud.keys import OrderKeys, order_keys
+from fraud.schema import Order
+
+try:  # the basket signal owns "amount in EUR"; this fallback only bridges its absence
+    from fraud.signals.basket import amount_eur
+except ImportError:  # pragma: no cover
+
+    def amount_eur(order: Order, fx_rates: Mapping[str, Decimal]) -> float | None:
+        """The order's amount in EUR, or ``None`` for a currency without a rate."""
+        rate = fx_rates.get(order.payment.currency)
+        return None if rate is None else float(order.payment.amount * rate)
+
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+WINDOW = timedelta(days=30)
+"""The longest look-back of the windowed features; linked outcomes are all-time."""
+
+LINKED_OUTCOMES = frozenset({Outcome.CHARGEBACK, Outcome.FRAUD_CONFIRMED, Outcome.REFUNDED})
+"""Outcomes that taint every order linked to the one they happened to."""
+
+LINKING_KINDS = ("ip", "email", "phone", "device", "address", "card")
+
+
+@dataclass(frozen=True)
+class PastOutcome:
+    order_id: str
+    outcome: Outcome
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PastOrder:
+    """What history keeps of one earlier order: its time, keys, amount and countries.
+
+    ``outcomes`` holds only the outcomes known at the time the history was asked
+    about, oldest first.
+    """
+
+    order_id: str
+    created_at: datetime
+    keys: OrderKeys
+    amount_eur: float | None
+    shipping_country: str
+    billing_country: str
+    card_country: str | None = None
+    outcomes: tuple[PastOutcome, ...] = ()
+
+    @property
+    def account_id(self) -> str | None:
+        return self.keys.account
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return account_identity(self.keys)
+
+
+@dataclass(frozen=True)
+class HistorySnapshot:
+    """A view's answer for one order, as of ``before``.
+
+    ``linked``: orders sharing the account or any linking key, created in
+    ``[since, before)``. ``account``: the account's orders created before
+    ``before``, all time (empty for guests). ``outcomes``: the
+    :data:`LINKED_OUTCOMES` known before ``before`` of any order linked by
+    account or key and created before ``before``, all time. Each sorted oldest first.
+    """
+
+    before: datetime
+    since: datetime
+    linked: tuple[PastOrder, ...]
+    account: tuple[PastOrder, ...]
+    outcomes: tuple[PastOutcome, ...]
+
+
+@runtime_checkable
+class HistoryView(Protocol):
+    """Answers "what happened before t" for the history signal."""
+
+    def lookup(self, keys: OrderKeys, before: datetime, since: datetime) -> HistorySnapshot:
+        """Orders and outcomes linked to ``keys`` strictly before ``before`` (see
+        :class:`HistorySnapshot` for which part covers which period)."""
+        ...
+
+
+def account_identity(keys: OrderKeys) -> tuple[str, str]:
+    """Who placed an order: the account, or for a guest checkout its e-mail."""
+    if keys.account:
+        return ("account", keys.account)
+    return ("guest", keys.email)
+
+
+def key_pairs(keys: OrderKeys) -> list[tuple[str, str]]:
+    """(kind, value) for the account and every linking key present."""
+    pairs = [("account", keys.account)] if keys.account else []
+    return pairs + [(k, v) for k, v in keys.linked().items()]
+
+
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC; naive times are refused, never guessed."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(f"time {moment.isoformat()} has no time zone")
+    return moment.astimezone(UTC)
+
+
+def past_order(order: Order, fx_rates: Mapping[str, Decimal]) -> PastOrder:
+    """The history facts of an order (no outcomes yet)."""
+    return PastOrder(
+        order_id=order.order_id,
+        created_at=utc(order.created_at),
+        keys=order_keys(order),
+        amount_eur=amount_eur(order, fx_rates),
+        shipping_country=str(order.shipping_address.country),
+        billing_country=str(order.billing_address.country),
+        card_country=str(order.payment.card_country) if order.payment.card_country else None,
+    )
+
+
+def default_fx_rates() -> Mapping[str, Decimal]:
+    """The configured rates, for callers that were not handed settings."""
+    from fraud.settings import get_settings
+
+    return get_settings().fx_rates
+
+
+def _order_sort_key(p: PastOrder) -> tuple[datetime, str]:
+    return (p.created_at, p.order_id)
+
+
+def _outcome_sort_key(o: PastOutcome) -> tuple[datetime, str, str]:
+    return (o.at, o.order_id, o.outcome.value)
+
+
+class MemoryHistory:
+    """An in-memory :class:`HistoryView`, for batch scoring, backtests and tests.
+
+    Orders and outcomes may be added in any order: every look-up filters by
+    time, so the answer for an order never depends on what was added after it.
+    Adding an order id twice keeps the first, as the store does.
+    """
+
+    def __init__(self, fx_rates: Mapping[str, Decimal] | None = None) -> None:
+        self._fx_rates = fx_rates
+        self._orders: dict[str, PastOrder] = {}
+        self._outcomes: dict[str, list[PastOutcome]] = {}
+        # (kind, value) -> sorted [(created_at, order_id)]
+        self._index: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+        # the same, only for orders with a linked outcome: keeps all-time scans short
+        self._tainted: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
+
+    @classmethod
+    def from_orders(
+        cls,
+        orders: Iterable[Order],
+        outcomes: Iterable[tuple[str, Outcome, datetime]] = (),
+        fx_rates: Mapping[str, Decimal] | None = None,
+    ) -> MemoryHistory:
+        """A history holding ``orders`` and ``(order_id, outcome, at)`` outcomes."""
+        history = cls(fx_rates)
+        for order in orders:
+            history.add(order)
+        for order_id, outcome, at in outcomes:
+            history.add_outcome(order_id, outcome, at)
+        return history
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._orders
+
+    def add(self, order: Order) -> PastOrder:
+        """Remember an order; a repeated order id is ignored."""
+        known = self._orders.get(order.order_id)
+        if known is not None:
+            return known
+        if self._fx_rates is None:
+            self._fx_rates = default_fx_rates()
+        past = past_order(order, self._fx_rates)
+        self._orders[past.order_id] = past
+        for pair in key_pairs(past.keys):
+            bisect.insort(self._index.setdefault(pair, []), (past.created_at, past.order_id))
+        return past
+
+    def add_outcome(self, order_id: str, outcome: Outcome, at: datetime) -> PastOutcome:
+        """Record what happened to a known order, and when (raises NotFound otherwise)."""
+        past = self._orders.get(order_id)
+        if past is None:
+            raise NotFound(f"order {order_id!r} not found")
+        event = PastOutcome(order_id, Outcome(outcome), utc(at))
+        events = self._outcomes.setdefault(order_id, [])
+        tainted_before = any(e.outcome in LINKED_OUTCOMES for e in events)
+        bisect.insort(events, event, key=_outcome_sort_key)
+        if event.outcome in LINKED_OUTCOMES and not tainted_before:
+            for pair in key_pairs(past.keys):
+                bisect.insort(self._tainted.setdefault(pair, []), (past.created_at, past.order_id))
+        return event
+
+    def lookup(self, keys: OrderKeys, before: datetime, since: datetime) -> HistorySnapshot:
+        before, since = utc(before), utc(since)
+        pairs = key_pairs(keys)
+        linked = {i for pair in pairs for i in _ids_between(self._index, pair, since, before)}
+        account = (
+            _ids_between(self._index, ("account", keys.account), None, before)
+            if keys.account
+            else []
+        )
+        tainted = {i for pair in pairs for i in _ids_between(self._tainted, pair, None, before)}
+        events = [
+            e
+            for i in tainted
+            for e in self._outcomes[i]
+            if e.outcome in LINKED_OUTCOMES and e.at < before
+        ]
+        return HistorySnapshot(
+            before=before,
+            since=since,
+            linked=self._as_of(linked, before),
+            account=self._as_of(account, before),
+            outcomes=tuple(sorted(events, key=_outcome_sort_key)),
+        )
+
+    def _as_of(self, ids: Iterable[str], before: datetime) -> tuple[PastOrder, ...]:
+        """The orders with only the outcomes known before ``before``, oldest first."""
+        out = []
+        for i in ids:
+            past = self._orders[i]
+            known = tuple(e for e in self._outcomes.get(i, ()) if e.at < before)
+            out.append(replace(past, outcomes=known) if known else past)
+        return tuple(sorted(out, key=_order_sort_key))
+
+
+def _ids_between(
+    index: Mapping[tuple[str, str], list[tuple[datetime, str]]],
+    pair: tuple[str, str],
+    since: datetime | None,
+    before: datetime,
+) -> list[str]:
+    """Order ids under ``pair`` created in ``[since, before)`` (``since=None``: all time)."""
+    entries = index.get(pair)
+    if not entries:
+        return []
+    lo = 0 if since is None else bisect.bisect_left(entries, (since,))
+    hi = bisect.bisect_left(entries, (before,))
+    return [order_id for _, order_id in entries[lo:hi]]
+
+
+# --- features: pure functions of (order, keys, amount, snapshot) ---------------------------
+
+
+def history_features(
+    order: Order, keys: OrderKeys, amount: float | None, snapshot: HistorySnapshot
+) -> dict[str, FeatureValue]:
+    """Every history feature of one order, from what a view returned for it.
+
+    Only events strictly before ``order.created_at`` count, whatever the
+    snapshot holds; the order itself never counts.
+    """
+    t = utc(order.created_at)
+    earlier = [p for p in snapshot.linked if p.created_at < t and p.order_id != order.order_id]
+    account = [p for p in snapshot.account if p.created_at < t and p.order_id != order.order_id]
+    return {
+        "account_age_days": account_age_days(order),
+        **account_features(keys, t, account),
+        **key_features(keys, t, earlier),
+        **linked_outcome_features(t, snapshot.outcomes),
+        **habit_features(order, keys, t, amount, account),
+    }
+
+
+def account_age_days(order: Order) -> float | None:
+    """Days from account creation to the order; ``None`` for a guest checkout."""
+    created = order.customer.account_created_at
+    if created is None:
+        return None
+    return (order.created_at - created).total_seconds() / 86400
+
+
+def _within(orders: Iterable[PastOrder], t: datetime, window: timedelta) -> list[PastOrder]:
+    return [p for p in orders if t - window <= p.created_at < t]
+
+
+def _distinct(orders: Iterable[PastOrder], kind: str) -> int:
+    return len({v for p in orders if (v := getattr(p.keys, kind))})
+
+
+def account_features(
+    keys: OrderKeys, t: datetime, account: list[PastOrder]
+) -> dict[str, FeatureValue]:
+    """Velocity of the account's own earlier orders (all ``None`` for guests)."""
+    names = (
+        "account_orders_1h",
+        "account_orders_24h",
+        "account_orders_30d",
+        "account_distinct_cards_24h",
+        "account_distinct_cards_30d",
+        "account_distinct_ips_30d",
+        "account_distinct_addresses_30d",
+        "account_distinct_devices_30d",
+        "account_prior_orders",
+        "account_prior_paid_orders",
+    )
+    if not keys.account:
+        return dict.fromkeys(names)
+    day, month = _within(account, t, DAY), _within(account, t, WINDOW)
+    paid = sum(
+        1 for p in account if any(e.outcome is Outcome.PAID and e.at < t for e in p.outcomes)
+    )
+    values = (
+        len(_within(account, t, HOUR)),
+        len(day),
+        len(month),
+        _distinct(day, "card"),
+        _distinct(month, "card"),
+        _distinct(month, "ip"),
+        _distinct(month, "address"),
+        _distinct(month, "device"),
+        len(account),
+        paid,
+    )
+    return dict(zip(names, values, strict=True))
+
+
+def _sharing(orders: Iterable[PastOrder], kind: str, value: str) -> list[PastOrder]:
+    return [p for p in orders if getattr(p.keys, kind) == value]
+
+
+def _other_accounts(orders: Iterable[PastOrder], me: tuple[str, str]) -> int:
+    return len({p.identity for p in orders} - {me})
+
+
+def key_features(keys: OrderKeys, t: datetime, earlier: list[PastOrder]) -> dict[str, FeatureValue]:
+    """Earlier orders and other accounts sharing this order's IP, e-mail, phone...
+
+    A key the order lacks (no phone, device or card) gives ``None``, not 0.
+    """
+    me = account_identity(keys)
+
+    def shared(kind: str, window: timedelta) -> list[PastOrder] | None:
+        value = getattr(keys, kind)
+        return _sharing(_within(earlier, t, window), kind, value) if value else None
+
+    def orders(kind: str, window: timedelta) -> int | None:
+        found = shared(kind, window)
+        return None if found is None else len(found)
+
+    def accounts(kind: str, window: timedelta) -> int | None:
+        found = shared(kind, window)
+        return None if found is None else _other_accounts(found, me)
+
+    return {
+        "ip_orders_1h": orders("ip", HOUR),
+        "ip_orders_24h": orders("ip", DAY),
+        "ip_accounts_24h": accounts("ip", DAY),
+        "ip_accounts_30d": accounts("ip", WINDOW),
+        "email_accounts_30d": accounts("email", WINDOW),
+        "phone_accounts_30d": accounts("phone", WINDOW),
+        "device_accounts_30d": accounts("device", WINDOW),
+        "device_orders_24h": orders("device", DAY),
+        "address_accounts_30d": accounts("address", WINDOW),
+        "card_accounts_30d": accounts("card", WINDOW),
+        "card_orders_24h": orders("card", DAY),
+    }
+
+
+def linked_outcome_features(
+    t: datetime, outcomes: Iterable[PastOutcome]
+) -> dict[str, FeatureValue]:
+    """Linked earlier orders with a bad outcome known before t (each order counted once)."""
+    seen: dict[Outcome, set[str]] = {o: set() for o in LINKED_OUTCOMES}
+    for event in outcomes:
+        if event.outcome in seen and event.at < t:
+            seen[event.outcome].add(event.order_id)
+    return {
+        "linked_chargebacks": len(seen[Outcome.CHARGEBACK]),
+        "linked_fraud_confirmed": len(seen[Outcome.FRAUD_CONFIRMED]),
+        "linked_refunds": len(seen[Outcome.REFUNDED]),
+    }
+
+
+def habit_features(
+    order: Order, keys: OrderKeys, t: datetime, amount: float | None, account: list[PastOrder]
+) -> dict[str, FeatureValue]:
+    """Does this order look like the account's earlier ones (country, amount)?"""
+    if not keys.account or not account:
+        return {"first_order_from_country": None, "amount_vs_account_median": None}
+    country = str(order.shipping_address.country)
+    amounts = [p.amount_eur for p in account if p.amount_eur is not None]
+    median = statistics.median(amounts) if amounts else None
+    ratio = amount / median if amount is not None and median else None
+    return {
+        "first_order_from_country": all(p.shipping_country != country for p in account),
+        "amount_vs_account_median": ratio,
+    }

@@ -1,0 +1,161 @@
+"""The store's tables (SQLAlchemy Core). Rows never leave ``fraud/store/``.
+
+Orders keep the JSON exactly as received plus a few columns copied out of it
+(amount in EUR, countries, linking keys) so history look-ups never parse JSON.
+``order_keys`` has one row per (order, kind of key) for the indexed look-up
+"orders sharing this IP / e-mail / card ... within a window".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware in and out on every backend; stored as UTC.
+
+    SQLite has no time zones: it gets naive UTC and the zone is re-attached on
+    the way out. Naive datetimes are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; times must carry a zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+KEY_KINDS = ("account", "ip", "email", "phone", "device", "address", "card")
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("account_id", String(64)),
+    Column("order_json", Json, nullable=False),
+    Column("amount_eur", Float),
+    Column("currency", String(3), nullable=False),
+    Column("billing_country", String(2), nullable=False),
+    Column("shipping_country", String(2), nullable=False),
+    Column("card_country", String(2)),
+    # normalised linking keys (fraud.keys.order_keys), copied for history look-ups
+    Column("ip_key", String(64), nullable=False),
+    Column("email_key", String(320), nullable=False),
+    Column("phone_key", String(64)),
+    Column("device_key", String(64)),
+    Column("address_key", String(400), nullable=False),
+    Column("card_key", String(32)),
+    Index(None, "account_id", "created_at"),
+    Index(None, "created_at"),
+)
+
+order_keys = Table(
+    "order_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "order_id",
+        String(64),
+        ForeignKey("orders.order_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(400), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # order_id last makes the index covering: look-ups never touch the table
+    Index(None, "kind", "value", "created_at", "order_id"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "order_id",
+        String(64),
+        ForeignKey("orders.order_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("score", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reasons", Json, nullable=False),
+    Column("rule_hits", Json, nullable=False),
+    Column("signals_unavailable", Json, nullable=False),
+    Column("features", Json, nullable=False),
+    Column("rules_version", String(200), nullable=False),
+    Column("model_version", String(200), nullable=False),
+    Column("service_version", String(64), nullable=False),
+    Column("model_probability", Float),
+    Column("decided_at", UTCDateTime, nullable=False),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "order_id",
+        String(64),
+        ForeignKey("orders.order_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("outcome", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Index(None, "order_id", "at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False, index=True),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
