@@ -63,7 +63,8 @@ class ExpressionError(ValueError):
         self.hint = hint
 
 
-def _did_you_mean(name: str, candidates: Collection[str], prefix: str = "") -> str:
+def did_you_mean(name: str, candidates: Collection[str], prefix: str = "") -> str:
+    """The "; did you mean 'x'?" hint for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"; did you mean '{prefix}{close[0]}'?" if close else ""
 
@@ -250,7 +251,7 @@ class _Compiler:
             )
         candidates = [*self.kinds, *_FUNCTIONS]
         raise ExpressionError(
-            f"unknown feature '{name}'", _col(node), _did_you_mean(name, candidates)
+            f"unknown feature '{name}'", _col(node), did_you_mean(name, candidates)
         )
 
     def _collection(self, node: ast.List | ast.Tuple | ast.Set) -> _Node:
@@ -377,7 +378,7 @@ class _Compiler:
     def _list_membership(self, left_ast: ast.expr, negate: bool, right_ast: ast.Attribute) -> _Fn:
         name = right_ast.attr
         if name not in self.lists:
-            hint = _did_you_mean(name, self.lists, "lists.")
+            hint = did_you_mean(name, self.lists, "lists.")
             raise ExpressionError(f"unknown list '{name}'", _col(right_ast), hint)
         members = self.lists[name]
         kind = members.kind
@@ -622,7 +623,7 @@ def compile_message(source: str, known: Collection[str]) -> MessageTemplate:
             raise ExpressionError(f"placeholder '{{{field}}}' may only have a format spec", column)
         if field not in known:
             raise ExpressionError(
-                f"unknown feature '{field}' in the message", column, _did_you_mean(field, known)
+                f"unknown feature '{field}' in the message", column, did_you_mean(field, known)
             )
         _check_spec(field, spec or "", column)
         if field not in names:
