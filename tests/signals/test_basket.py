@@ -12,7 +12,7 @@ from fraud.settings import Settings  # noqa: E402
 from fraud.signals import Context  # noqa: E402
 from fraud.signals.basket import amount_eur, category_key, compute, is_high_resale  # noqa: E402
 
-SETTINGS = Settings()
+SETTINGS = Settings(_env_file=None)
 CTX = Context(settings=SETTINGS)
 
 

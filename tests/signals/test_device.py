@@ -11,7 +11,7 @@ from fraud.settings import Settings  # noqa: E402
 from fraud.signals import Context  # noqa: E402
 from fraud.signals.device import compute  # noqa: E402
 
-CTX = Context(settings=Settings())
+CTX = Context(settings=Settings(_env_file=None))
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -19,7 +19,7 @@ from fraud.signals.email import (  # noqa: E402
     shannon_entropy,
 )
 
-CTX = Context(settings=Settings())
+CTX = Context(settings=Settings(_env_file=None))
 
 
 def email_features(email, name="Sanne de Vries"):

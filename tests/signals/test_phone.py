@@ -11,7 +11,7 @@ from fraud.settings import Settings  # noqa: E402
 from fraud.signals import Context  # noqa: E402
 from fraud.signals.phone import FEATURES, compute  # noqa: E402
 
-CTX = Context(settings=Settings())
+CTX = Context(settings=Settings(_env_file=None))
 
 
 def phone_features(phone, billing_country="NL", postal_code="3511 AZ", city="Utrecht"):
