@@ -101,3 +101,17 @@ def test_text_that_is_not_a_number_is_invalid():
     values = phone_features("geen telefoon")
     assert values["phone_valid"] is False
     assert values["phone_country"] is None
+
+
+def test_every_phone_feature_is_filled_with_its_declared_kind():
+    from fraud.signals.phone import FEATURES as DECLARED
+    from fraud.signals.phone import compute as compute_phone
+
+    values = compute_phone(make_order(), CTX)
+    assert set(values) == {f.name for f in DECLARED}
+    allowed = {"bool": (bool,), "num": (int, float), "cat": (str,), "text": (str,)}
+    for feature in DECLARED:
+        value = values[feature.name]
+        assert value is None or isinstance(value, allowed[feature.kind]), feature.name
+        if feature.kind == "num":
+            assert not isinstance(value, bool), feature.name
