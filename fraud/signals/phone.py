@@ -81,13 +81,14 @@ def check_phone(raw: str, default_region: str) -> PhoneCheck:
     except phonenumbers.NumberParseException:
         return PhoneCheck(valid=False, country=None, line_type=None)
     country = phonenumbers.region_code_for_number(number)
-    valid = country is not None and phonenumbers.is_valid_number_for_region(number, country)
-    if not valid:
+    # number_type() is what is_valid_number() checks internally (UNKNOWN means
+    # invalid), so one call answers both and saves a second pattern scan.
+    kind = phonenumbers.number_type(number)
+    if country is None or kind == PhoneNumberType.UNKNOWN:
         # An invalid national number "belongs" to the billing country only because
         # we read it there; keep the country only when the customer dialled it.
         dialled = number.country_code_source != CountryCodeSource.FROM_DEFAULT_COUNTRY
         return PhoneCheck(valid=False, country=country if dialled else None, line_type=None)
-    kind = phonenumbers.number_type(number)
     return PhoneCheck(valid=True, country=country, line_type=_LINE_TYPES.get(kind, "other"))
 
 

@@ -115,3 +115,18 @@ def test_every_phone_feature_is_filled_with_its_declared_kind():
         assert value is None or isinstance(value, allowed[feature.kind]), feature.name
         if feature.kind == "num":
             assert not isinstance(value, bool), feature.name
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["+31612345678", "0612345678", "+3120123456", "+32470123456", "+3247012345",
+     "+33612345678", "+331234", "+4915123456789", "+49123", "+352621123456", "+41791234567",
+     "+1 202 555 0143", "+800 1234 5678", "+31 6 1234 567"],
+)
+def test_validity_agrees_with_phonenumbers_is_valid_number(raw):
+    import phonenumbers
+
+    from fraud.signals.phone import check_phone
+
+    expected = phonenumbers.is_valid_number(phonenumbers.parse(raw, "NL"))
+    assert check_phone(raw, "NL").valid is expected
