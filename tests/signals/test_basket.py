@@ -1,16 +1,11 @@
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from factories import guest, make_order
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # until tests/conftest.py exists
-
-from factories import guest, make_order  # noqa: E402
-
-from fraud.settings import Settings  # noqa: E402
-from fraud.signals import Context  # noqa: E402
-from fraud.signals.basket import amount_eur, category_key, compute, is_high_resale  # noqa: E402
+from fraud.settings import Settings
+from fraud.signals import Context
+from fraud.signals.basket import amount_eur, category_key, compute, is_high_resale
 
 SETTINGS = Settings(_env_file=None)
 CTX = Context(settings=SETTINGS)

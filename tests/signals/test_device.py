@@ -1,15 +1,10 @@
-import sys
-from pathlib import Path
 
 import pytest
+from factories import make_order
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # until tests/conftest.py exists
-
-from factories import make_order  # noqa: E402
-
-from fraud.settings import Settings  # noqa: E402
-from fraud.signals import Context  # noqa: E402
-from fraud.signals.device import compute  # noqa: E402
+from fraud.settings import Settings
+from fraud.signals import Context
+from fraud.signals.device import compute
 
 CTX = Context(settings=Settings(_env_file=None))
 

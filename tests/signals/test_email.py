@@ -1,17 +1,12 @@
-import sys
-from pathlib import Path
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
+from factories import make_order
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # until tests/conftest.py exists
-
-from factories import make_order  # noqa: E402
-
-from fraud.settings import Settings  # noqa: E402
-from fraud.signals import Context  # noqa: E402
-from fraud.signals.email import compute as compute_email  # noqa: E402
-from fraud.signals.email import (  # noqa: E402
+from fraud.settings import Settings
+from fraud.signals import Context
+from fraud.signals.email import compute as compute_email
+from fraud.signals.email import (
     email_is_valid,
     freemail_domains,
     longest_consonant_run,
