@@ -26,16 +26,7 @@ from fraud.domain import FeatureValue, Outcome
 from fraud.errors import InvalidInput, NotFound
 from fraud.keys import OrderKeys, order_keys
 from fraud.schema import Order
-
-try:  # the basket signal owns "amount in EUR"; this fallback only bridges its absence
-    from fraud.signals.basket import amount_eur
-except ImportError:  # pragma: no cover
-
-    def amount_eur(order: Order, fx_rates: Mapping[str, Decimal]) -> float | None:
-        """The order's amount in EUR, or ``None`` for a currency without a rate."""
-        rate = fx_rates.get(order.payment.currency)
-        return None if rate is None else float(order.payment.amount * rate)
-
+from fraud.signals.basket import amount_eur  # one definition of "amount in EUR"
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,32 +45,49 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL: a fresh SQLite file, or a fresh PostgreSQL schema.
+STORE_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
-    Each PostgreSQL test gets its own schema through ``search_path`` in the URL,
-    so tests (and xdist workers) never see each other's rows; it is dropped after.
+
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Factory: ``new_database("sqlite" | "postgresql")`` -> URL of a fresh, empty database.
+
+    SQLite gets a new file; PostgreSQL a new schema, through ``search_path`` in
+    the URL, so tests (and xdist workers) never see each other's rows. Schemas
+    are dropped after the test.
     """
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fraud.db'}"
-        return
-    base = request.getfixturevalue("postgres_url")
     from sqlalchemy import text
 
     from fraud.store.db import make_engine
 
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
+    schemas: list[str] = []
+
+    def create(kind: str) -> str:
+        if kind == "sqlite":
+            return f"sqlite:///{tmp_path / f'fraud-{uuid.uuid4().hex[:8]}.db'}"
+        base = request.getfixturevalue("postgres_url")
+        schema = f"test_{uuid.uuid4().hex[:16]}"
+        admin = make_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         admin.dispose()
+        schemas.append(schema)
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+    yield create
+    if schemas:
+        admin = make_engine(request.getfixturevalue("postgres_url"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def db_url(request: pytest.FixtureRequest, new_database: Callable[[str], str]) -> str:
+    """An empty database URL, once on SQLite and once on PostgreSQL."""
+    return new_database(request.param)
 
 
 @pytest.fixture
