@@ -14,50 +14,86 @@ from typing import Any
 
 from fraud.domain import FeatureValue, RuleResult
 from fraud.keys import OrderKeys
-from fraud.rules.expr import KEY_NAMES
 from fraud.rules.ruleset import Rule, RuleSet
 
 log = logging.getLogger(__name__)
 
 
 def _seen_values(
-    rule: Rule, features: Mapping[str, FeatureValue], keys: OrderKeys | None
+    names: tuple[str, ...],
+    key_names: tuple[str, ...],
+    features: Mapping[str, FeatureValue],
+    keys: OrderKeys | None,
 ) -> dict[str, Any]:
-    """The values the rule read or quotes, condition names first."""
+    """The values behind ``names``: order keys read from ``keys``, the rest features."""
+    if not key_names:
+        return {name: features.get(name) for name in names}
     return {
-        name: (getattr(keys, name, None) if keys is not None else None)
-        if name in KEY_NAMES
-        else features.get(name)
-        for name in rule.seen
+        name: getattr(keys, name, None) if name in key_names else features.get(name)
+        for name in names
     }
+
+
+def _plain_result(
+    rule_id: str, status: str, effect: str, points: float, message: str,
+    values: dict[str, Any], error: str | None,
+) -> RuleResult:
+    return RuleResult(rule_id, status, effect, points, message, values, error)  # type: ignore[arg-type]
+
+
+def _quick_result(
+    rule_id: str, status: str, effect: str, points: float, message: str,
+    values: dict[str, Any], error: str | None,
+) -> RuleResult:
+    # A frozen dataclass's __init__ sets each field through object.__setattr__,
+    # about a third of a rule set's time. Setting __dict__ at once (as copy and
+    # pickle do) builds the identical object; _pick_result_builder checks that.
+    result = object.__new__(RuleResult)
+    object.__setattr__(result, "__dict__", {
+        "rule_id": rule_id, "status": status, "effect": effect, "points": points,
+        "message": message, "values": values, "error": error,
+    })
+    return result
+
+
+def _pick_result_builder() -> Any:
+    """The quick builder if it yields exactly what RuleResult() does, else the plain one."""
+    sample = ("r", "hit", "points", 1.0, "m", {"x": 1}, None)
+    try:
+        quick = _quick_result(*sample)
+        plain = RuleResult(*sample)  # type: ignore[arg-type]
+        if quick == plain and vars(quick) == vars(plain):
+            return _quick_result
+    except (AttributeError, TypeError):  # e.g. RuleResult gained __slots__
+        pass
+    return _plain_result
+
+
+_result = _pick_result_builder()
 
 
 def evaluate_rule(
     rule: Rule, features: Mapping[str, FeatureValue], keys: OrderKeys | None = None
 ) -> RuleResult:
-    """Evaluate one rule; never raises."""
+    """Evaluate one rule; never raises.
+
+    ``values`` holds what the condition read; a hit adds what its message quotes.
+    """
     try:
         outcome = rule.when(features, keys)
-        values = _seen_values(rule, features, keys)
+        if outcome:
+            values = _seen_values(rule.seen, rule.when.keys, features, keys)
+            message = rule.message.render(values)
+        else:
+            values = _seen_values(rule.read, rule.when.keys, features, keys)
     except Exception as exc:  # a broken rule is recorded, the decision still completes
         log.debug("rule %s failed: %s", rule.id, exc)
-        return RuleResult(
-            rule_id=rule.id,
-            status="error",
-            effect=rule.effect,
-            values={name: features.get(name) for name in rule.when.names},
-            error=f"{type(exc).__name__}: {exc}",
-        )
+        seen = _seen_values(rule.read, rule.when.keys, features, keys)
+        error = f"{type(exc).__name__}: {exc}"
+        return _result(rule.id, "error", rule.effect, 0.0, "", seen, error)
     if outcome:
-        return RuleResult(
-            rule_id=rule.id,
-            status="hit",
-            effect=rule.effect,
-            points=rule.points,
-            message=rule.message.render(values),
-            values=values,
-        )
-    return RuleResult(rule_id=rule.id, status="no_hit", effect=rule.effect, values=values)
+        return _result(rule.id, "hit", rule.effect, rule.points, message, values, None)
+    return _result(rule.id, "no_hit", rule.effect, 0.0, "", values, None)
 
 
 def evaluate(

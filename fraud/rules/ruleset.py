@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -101,11 +102,20 @@ class Rule:
     points: float
     message: MessageTemplate
     line: int
-    seen: tuple[str, ...] = ()
 
     @property
     def condition(self) -> str:
         return self.when.source
+
+    @cached_property
+    def read(self) -> tuple[str, ...]:
+        """Features and order keys the condition reads, in order of appearance."""
+        return (*self.when.names, *self.when.keys)
+
+    @cached_property
+    def seen(self) -> tuple[str, ...]:
+        """What the condition reads, then what the message quotes."""
+        return tuple(dict.fromkeys((*self.read, *self.message.names)))
 
 
 @dataclass(frozen=True)
@@ -384,8 +394,7 @@ def _rule(
         message = compile_message(_text(raw, "message", "a rule", rule_id), known)
     except ExpressionError as exc:
         raise _Invalid(str(exc), _line(raw, "message"), rule_id) from None
-    seen = tuple(dict.fromkeys((*when.names, *when.keys, *message.names)))
-    return Rule(rule_id, description, when, effect, points, message, raw.line, seen)
+    return Rule(rule_id, description, when, effect, points, message, raw.line)
 
 
 def _points(raw: _Map, effect: str, rule_id: str) -> float:
