@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from fraud.domain import Decision, Outcome
+from fraud.schema import Timestamp
 
 ActionLabel = Literal["approve", "review", "decline"]
 
@@ -65,12 +66,10 @@ class DecisionOut(BaseModel):
 
 
 class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
     outcome: Outcome = Field(examples=["chargeback"])
-    at: AwareDatetime = Field(
-        description="When it happened", examples=["2027-01-12T10:00:00+01:00"]
-    )
+    at: Timestamp = Field(description="When it happened", examples=["2027-01-12T10:00:00+01:00"])
 
 
 class OutcomeOut(BaseModel):

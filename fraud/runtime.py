@@ -50,6 +50,10 @@ class Runtime:
         engine = make_engine(url)
         problems: dict[str, str] = {}
         geo = load_geo(settings, problems)
+        # Postal and city tables take seconds to load: pay that at start, not on an order.
+        from fraud.places import warm_up
+
+        warm_up()
         rulebook = RuleBook(settings.rules_path)
         return cls(
             settings=settings,
