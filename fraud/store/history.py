@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, bindparam, select, union_all
+from sqlalchemy import Engine, Select, and_, bindparam, select, text, union_all
 from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
@@ -28,7 +28,10 @@ from fraud.history import (
 from fraud.keys import OrderKeys
 from fraud.store.tables import UTCDateTime, order_keys, orders, outcomes
 
-_BAD = sorted(o.value for o in LINKED_OUTCOMES)
+# literal, not a bound list: an expanding IN would re-render the SQL on every call
+_BAD = text(
+    "outcomes.outcome IN ({})".format(", ".join(f"'{o.value}'" for o in sorted(LINKED_OUTCOMES)))
+)
 
 
 def _key_match(i: int, windowed: bool) -> Select:
@@ -89,7 +92,7 @@ def _outcomes_statement(n_keys: int) -> Select:
         .where(
             oc.order_id.in_(select(ids.c.order_id)),
             oc.at < bindparam("before", type_=UTCDateTime),
-            oc.outcome.in_(_BAD),
+            _BAD,
         )
     )
 
