@@ -43,8 +43,20 @@ def forced_action(hits: Sequence[RuleResult]) -> Action | None:
     return max(forced) if forced else None
 
 
+def headline_value(values: dict) -> object:
+    """The value a reviewer wants beside the reason: a number, else a name, else a flag."""
+    present = [v for v in values.values() if v is not None]
+    for v in present:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return v
+    for v in present:
+        if not isinstance(v, bool):
+            return v
+    return present[0] if present else None
+
+
 def _rule_reason(result: RuleResult) -> Reason:
-    value = next(iter(result.values.values()), None) if result.values else None
+    value = headline_value(result.values)
     return Reason(
         code=result.rule_id,
         message=result.message,

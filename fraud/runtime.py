@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from typing import Any
 
@@ -67,8 +68,12 @@ class Runtime:
     def close(self) -> None:
         self.engine.dispose()
 
+    @cached_property
+    def history(self) -> SqlHistory:
+        return SqlHistory(self.engine)
+
     def context(self) -> Context:
-        return Context(settings=self.settings, geo=self.geo, history=SqlHistory(self.engine))
+        return Context(settings=self.settings, geo=self.geo, history=self.history)
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a repeated order id returns the stored decision."""
