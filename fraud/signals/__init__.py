@@ -40,6 +40,9 @@ class Context:
     geo: Any | None = None
     history: Any | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # Signals the data cannot support (e.g. an imported data set without addresses):
+    # reported unavailable instead of computed from placeholder values.
+    skip: frozenset[str] = frozenset()
 
     def resource(self, name: str) -> Any | None:
         if name in ("geo", "history"):
@@ -104,7 +107,10 @@ def compute_signals(order: Order, ctx: Context) -> SignalOutput:
     for signal in registered_signals():
         missing = [r for r in signal.requires if ctx.resource(r) is None]
         result: Mapping[str, FeatureValue] = {}
-        if missing:
+        if signal.name in ctx.skip:
+            unavailable.append(signal.name)
+            errors[signal.name] = "not in the source data"
+        elif missing:
             unavailable.append(signal.name)
             errors[signal.name] = f"missing {', '.join(missing)}"
         else:
