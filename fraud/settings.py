@@ -46,6 +46,39 @@ class Settings(BaseSettings):
         None,
         description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`.",
     )
+    model_dir: Path = Field(
+        Path("models"),
+        description="Folder of trained model versions (`<model_dir>/<version>/`); the file "
+        "`<model_dir>/CURRENT` names the version the service uses.",
+    )
+    model_version: str | None = Field(
+        None,
+        description="Pin the model version to serve. Default: the one `<model_dir>/CURRENT` names; "
+        "with neither, the rules alone decide.",
+    )
+    chargeback_fee_eur: Decimal = Field(
+        Decimal("25"),
+        ge=0,
+        description="What a chargeback costs on top of the lost goods (PSP fee, handling).",
+    )
+    margin_rate: Decimal = Field(
+        Decimal("0.30"),
+        ge=0,
+        le=1,
+        description="Share of an order's value the shop earns; lost when a good order is declined.",
+    )
+    review_minutes: Decimal = Field(
+        Decimal("4"), ge=0, description="Minutes a reviewer spends on one held order."
+    )
+    reviewer_cost_per_hour_eur: Decimal = Field(
+        Decimal("35"), ge=0, description="Cost of one reviewer hour."
+    )
+    staffed_review_rate: Decimal = Field(
+        Decimal("0.02"),
+        gt=0,
+        le=1,
+        description="Share of orders the shop can staff reviews for; thresholds are chosen for it.",
+    )
     review_threshold: int = Field(
         40, ge=0, le=100, description="Score at or above which an order is held for review."
     )
