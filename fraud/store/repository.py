@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -160,6 +160,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_INSERT_ORDER = insert(orders)
+_INSERT_KEYS = insert(order_keys)
+_INSERT_DECISION = insert(decisions)
+_LATEST_DECISION = (
+    select(decisions)
+    .where(decisions.c.order_id == bindparam("order_id"))
+    .order_by(decisions.c.id.desc())
+    .limit(1)
+)
+
+
 def save_decision(
     session: Session,
     order: Order,
@@ -185,48 +196,52 @@ def save_decision(
     data = decision_to_dict(decision)
     stored_features = json_safe(dict(features))
     try:
+        # Statements built once, values passed as parameters: SQLAlchemy then reuses the
+        # compiled SQL, which is most of the cost of a write on the scoring path.
         session.execute(
-            insert(orders).values(
-                order_id=order.order_id,
-                created_at=past.created_at,
-                received_at=decided_at,
-                account_id=past.keys.account,
-                order_json=order.model_dump(mode="json"),
-                amount_eur=past.amount_eur,
-                currency=str(order.payment.currency),
-                billing_country=past.billing_country,
-                shipping_country=past.shipping_country,
-                card_country=past.card_country,
-                ip_key=past.keys.ip,
-                email_key=past.keys.email,
-                phone_key=past.keys.phone,
-                device_key=past.keys.device,
-                address_key=past.keys.address,
-                card_key=past.keys.card,
-            )
+            _INSERT_ORDER,
+            {
+                "order_id": order.order_id,
+                "created_at": past.created_at,
+                "received_at": decided_at,
+                "account_id": past.keys.account,
+                "order_json": order.model_dump(mode="json"),
+                "amount_eur": past.amount_eur,
+                "currency": str(order.payment.currency),
+                "billing_country": past.billing_country,
+                "shipping_country": past.shipping_country,
+                "card_country": past.card_country,
+                "ip_key": past.keys.ip,
+                "email_key": past.keys.email,
+                "phone_key": past.keys.phone,
+                "device_key": past.keys.device,
+                "address_key": past.keys.address,
+                "card_key": past.keys.card,
+            },
         )
         session.execute(
-            insert(order_keys),
+            _INSERT_KEYS,
             [
                 {"order_id": order.order_id, "kind": k, "value": v, "created_at": past.created_at}
                 for k, v in key_pairs(past.keys)
             ],
         )
         session.execute(
-            insert(decisions).values(
-                order_id=order.order_id,
-                score=decision.score,
-                action=decision.action.label,
-                reasons=data["reasons"],
-                rule_hits=data["rule_hits"],
-                signals_unavailable=data["signals_unavailable"],
-                features=stored_features,
-                rules_version=decision.versions.rules,
-                model_version=decision.versions.model,
-                service_version=decision.versions.service,
-                model_probability=data["model_probability"],
-                decided_at=decided_at,
-            )
+            _INSERT_DECISION,
+            {
+                "order_id": order.order_id,
+                "score": decision.score,
+                "action": decision.action.label,
+                "reasons": data["reasons"],
+                "rule_hits": data["rule_hits"],
+                "signals_unavailable": data["signals_unavailable"],
+                "features": stored_features,
+                "rules_version": decision.versions.rules,
+                "model_version": decision.versions.model,
+                "service_version": decision.versions.service,
+                "model_probability": data["model_probability"],
+                "decided_at": decided_at,
+            },
         )
         session.commit()
     except IntegrityError:
@@ -278,12 +293,7 @@ def record_outcome(
 
 
 def _latest_decision_row(session: Session, order_id: str) -> Any:
-    return session.execute(
-        select(decisions)
-        .where(decisions.c.order_id == order_id)
-        .order_by(decisions.c.id.desc())
-        .limit(1)
-    ).first()
+    return session.execute(_LATEST_DECISION, {"order_id": order_id}).first()
 
 
 def _decision_of(row: Any) -> Decision:
