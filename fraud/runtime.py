@@ -8,9 +8,10 @@ out: scoring still answers, names what was unavailable and leans to review.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,7 +57,7 @@ class Runtime:
 
         warm_up()
         rulebook = RuleBook(settings.rules_path)
-        return cls(
+        runtime = cls(
             settings=settings,
             engine=engine,
             sessions=sessionmaker(engine, expire_on_commit=False),
@@ -64,6 +65,18 @@ class Runtime:
             geo=geo,
             problems=problems,
         )
+        if settings.demo:
+            runtime.start_demo()
+        return runtime
+
+    def start_demo(self) -> threading.Thread:
+        """Demo key now; the sample orders in the background, so the API answers at once."""
+        from fraud.demo import ensure_demo_key, start_demo
+
+        ensure_demo_key(self)
+        thread = threading.Thread(target=start_demo, args=(self,), name="demo-loader", daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         self.engine.dispose()

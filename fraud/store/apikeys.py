@@ -45,16 +45,20 @@ def _api_key(row: object) -> ApiKey:
     return ApiKey(row.name, row.prefix, row.created_at, row.revoked_at)  # type: ignore[attr-defined]
 
 
-def create_api_key(session: Session, name: str) -> str:
+def create_api_key(session: Session, name: str, *, secret: str | None = None) -> str:
     """Create a key named ``name`` and return its secret: the only time it is visible.
 
+    ``secret`` fixes the secret instead of drawing a random one (demo mode only).
     Raises :class:`~fraud.errors.Conflict` if the name is taken (revoked keys
     keep their names) and :class:`~fraud.errors.InvalidInput` for a blank name.
     """
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("an API key name must have 1 to 100 characters")
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    if secret is None:
+        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    elif not secret.startswith(SECRET_PREFIX):
+        raise InvalidInput(f"an API key secret must start with {SECRET_PREFIX!r}")
     try:
         session.execute(
             insert(api_keys).values(
