@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         None,
-        description="SQLAlchemy URL of the store. Default: SQLite file `<data_dir>/fraud.db` (WAL).",
+        description="SQLAlchemy URL of the store. Default: SQLite `<data_dir>/fraud.db` (WAL).",
     )
     geoip_city_path: Path | None = Field(
         None,
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
             "DKK": Decimal("0.134"),
             "CZK": Decimal("0.040"),
         },
-        description="Value of one unit of each accepted currency in EUR (amounts are compared in EUR).",
+        description="Value in EUR of one unit of each accepted currency (amounts compare in EUR).",
     )
 
     @model_validator(mode="after")

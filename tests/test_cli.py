@@ -113,7 +113,7 @@ def test_rules_check_accepts_the_default_rules(cli):
 def test_rules_check_names_the_rule_line_and_reason(cli, tmp_path):
     (tmp_path / "bad.yaml").write_text(
         'version: "t1"\nrules:\n  - id: far\n    description: d\n'
-        '    when: ip_billng_distance_km > 500\n    effect: review\n    message: m\n',
+        "    when: ip_billng_distance_km > 500\n    effect: review\n    message: m\n",
         encoding="utf-8",
     )
     result = run(cli, "rules", "check", "bad.yaml")

@@ -74,7 +74,11 @@ def test_reasons_are_ordered_by_weight_and_limited():
 def test_model_reasons_merge_with_rule_reasons():
     model_reason = Reason("account_age_days", "Account created 3 minutes ago", 0.002, 25, "model")
     decision = decide(
-        "O", [hit("a", points=10)], THRESHOLDS, VERSIONS,
-        model_probability=0.25, model_reasons=[model_reason],
+        "O",
+        [hit("a", points=10)],
+        THRESHOLDS,
+        VERSIONS,
+        model_probability=0.25,
+        model_reasons=[model_reason],
     )
     assert [r.code for r in decision.reasons] == ["account_age_days", "a"]

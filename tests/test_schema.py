@@ -56,7 +56,9 @@ def test_times_must_carry_a_timezone():
 
 def test_wrong_types_are_refused_not_coerced():
     assert "items.0.quantity" in error_fields(
-        make_order_data(items=[{"sku": "A1", "category": "brakes", "unit_price": "5", "quantity": "2"}])
+        make_order_data(
+            items=[{"sku": "A1", "category": "brakes", "unit_price": "5", "quantity": "2"}]
+        )
     )
 
 

@@ -75,9 +75,14 @@ def test_openapi_documents_every_order_field_with_an_example(anonymous):
     undocumented = []
     for model in ("Order", "Customer", "Address", "Payment", "Item"):
         for name, prop in schemas[model]["properties"].items():
-            has_example = "examples" in prop or "example" in prop or "$ref" in prop or (
-                "anyOf" in prop and any("$ref" in p for p in prop["anyOf"])
-            ) or prop.get("type") == "array" or "allOf" in prop
+            has_example = (
+                "examples" in prop
+                or "example" in prop
+                or "$ref" in prop
+                or ("anyOf" in prop and any("$ref" in p for p in prop["anyOf"]))
+                or prop.get("type") == "array"
+                or "allOf" in prop
+            )
             if not has_example:
                 undocumented.append(f"{model}.{name}")
     assert undocumented == []
@@ -85,5 +90,10 @@ def test_openapi_documents_every_order_field_with_an_example(anonymous):
 
 def test_openapi_lists_every_endpoint(anonymous):
     paths = anonymous.get("/openapi.json").json()["paths"]
-    assert {"/v1/score", "/v1/orders/{order_id}", "/v1/orders/{order_id}/outcome",
-            "/healthz", "/readyz"} <= set(paths)
+    assert {
+        "/v1/score",
+        "/v1/orders/{order_id}",
+        "/v1/orders/{order_id}/outcome",
+        "/healthz",
+        "/readyz",
+    } <= set(paths)

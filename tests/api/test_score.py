@@ -41,8 +41,11 @@ def test_an_obvious_stolen_card_order_is_not_approved_and_says_why(client):
             "phone": None,
         },
         shipping_address={
-            "street": "Friedrichstraße", "house_number": "12",
-            "postal_code": "10117", "city": "Berlin", "country": "DE",
+            "street": "Friedrichstraße",
+            "house_number": "12",
+            "postal_code": "10117",
+            "city": "Berlin",
+            "country": "DE",
         },
         ip_address="86.120.5.17",
         user_agent="Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36",
