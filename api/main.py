@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,11 +17,22 @@ from fraud import __version__
 from fraud.runtime import Runtime
 from fraud.settings import Settings, get_settings
 
+log = logging.getLogger(__name__)
+
 DESCRIPTION = """
 Scores web-shop orders for fraud: `approve`, `review` or `decline`, a 0–100 score and
 the reasons in plain words. Authenticate with `Authorization: Bearer <key>`; create keys
 with `fraud apikey create NAME`. Errors always have the shape `{code, message, fields}`.
 """
+
+
+def _reload_on_sighup(runtime: Runtime) -> None:
+    """`kill -HUP <pid>` re-reads rules and model; a bad file leaves the old one running."""
+    try:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, lambda: log.info("reload: %s", runtime.reload()))
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+        pass
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -27,6 +41,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime or Runtime.start(settings)
+        _reload_on_sighup(app.state.runtime)
         try:
             yield
         finally:

@@ -78,6 +78,19 @@ class Runtime:
         thread.start()
         return thread
 
+    def reload(self) -> dict[str, str]:
+        """Re-read the rules (and the model, once one is served) without a restart.
+
+        Anything that fails to load is refused and the previous version keeps
+        running; the returned mapping says what happened to each part.
+        """
+        error = self.rulebook.reload()
+        return {
+            "rules": f"kept {self.rulebook.current.version}: {error}"
+            if error
+            else f"loaded {self.rulebook.current.version}"
+        }
+
     def close(self) -> None:
         self.engine.dispose()
 

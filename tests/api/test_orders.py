@@ -97,3 +97,36 @@ def test_openapi_lists_every_endpoint(anonymous):
         "/healthz",
         "/readyz",
     } <= set(paths)
+
+
+def test_a_bad_rules_file_on_reload_keeps_the_old_rules_running(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from fraud.rules import default_rules_path
+    from fraud.runtime import Runtime
+    from fraud.settings import Settings
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(default_rules_path().read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "store", rules_path=rules, _env_file=None)
+    runtime = Runtime.start(settings)
+    try:
+        before = runtime.rulebook.current.version
+        rules.write_text("version: broken\nrules: [", encoding="utf-8")
+        outcome = runtime.reload()
+        assert "kept" in outcome["rules"]
+        assert runtime.rulebook.current.version == before
+        with TestClient(create_app(settings, runtime=runtime)) as client:
+            from fraud.store import apikeys
+
+            with runtime.sessions() as session:
+                key = apikeys.create_api_key(session, "svc")
+            body = client.post(
+                "/v1/score",
+                json=make_order_data(),
+                headers={"Authorization": f"Bearer {key}"},
+            ).json()
+            assert body["versions"]["rules"] == before
+    finally:
+        runtime.close()
