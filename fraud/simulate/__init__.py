@@ -29,7 +29,7 @@ from fraud.simulate.ipranges import load_table
 from fraud.simulate.outcomes import labels_as_of, outcome_events
 from fraud.simulate.population import make_population
 from fraud.simulate.rates import PATTERNS, QUIRKS, Rates
-from fraud.simulate.table import Block, concat, sort_by_time
+from fraud.simulate.table import Block, concat, group_lines
 from fraud.simulate.traffic import honest_block
 
 __all__ = ["PATTERNS", "QUIRKS", "DEFAULT_START", "FORMATS", "Rates", "Simulation", "simulate",
@@ -46,8 +46,9 @@ _ONLINE_METHODS = ("card", "paypal", "klarna", "apple_pay", "google_pay")
 class Simulation:
     """Generated orders (in time order), their outcome events and ground truth."""
 
-    block: Block
-    order_id: np.ndarray
+    block: Block  # rows in generation order; ``rank`` lists them in time order
+    rank: np.ndarray
+    order_id: np.ndarray  # per block row
     amount_cents: np.ndarray
     outcomes: pd.DataFrame  # order_id, outcome, at (ISO text)
     seed: int
@@ -71,7 +72,9 @@ class Simulation:
         bounds = np.searchsorted(self.block.item_row, np.arange(self.block.n + 1)).tolist()
         item_sku, item_qty = self.block.item_sku.tolist(), self.block.item_qty.tolist()
         cols = {k: v.tolist() for k, v in c.items()}
-        for i, oid in enumerate(self.order_id.tolist()):
+        oids = self.order_id.tolist()
+        for i in self.rank.tolist():
+            oid = oids[i]
             customer = {"name": cols["name"][i], "email": cols["email"][i]}
             if cols["account_id"][i] is not None:
                 customer["account_id"] = cols["account_id"][i]
@@ -113,9 +116,10 @@ class Simulation:
 
     def truth(self) -> pd.DataFrame:
         """order_id, is_fraud, pattern ('none' when honest), honest_quirk ('none' when plain)."""
-        pattern = self.block.cols["pattern"]
-        return pd.DataFrame({"order_id": self.order_id, "is_fraud": pattern != "none",
-                             "pattern": pattern, "honest_quirk": self.block.cols["quirk"]})
+        pattern = self.block.cols["pattern"][self.rank]
+        return pd.DataFrame({"order_id": self.order_id[self.rank], "is_fraud": pattern != "none",
+                             "pattern": pattern,
+                             "honest_quirk": self.block.cols["quirk"][self.rank]})
 
     def write(self, path: str | Path, fmt: str | None = None) -> int:
         """Write the orders as JSONL (.gz ok), Parquet or CSV; returns the count."""
@@ -129,7 +133,10 @@ class Simulation:
 
     def write_outcomes(self, path: str | Path) -> int:
         """Outcome events, one JSON object a line, in time order."""
-        return io.write_jsonl(self.outcomes.to_dict("records"), Path(path))
+        o = self.outcomes
+        records = ({"order_id": a, "outcome": b, "at": c} for a, b, c in zip(
+            o["order_id"].tolist(), o["outcome"].tolist(), o["at"].tolist(), strict=True))
+        return io.write_jsonl(records, Path(path))
 
     def write_truth(self, path: str | Path) -> None:
         """Ground truth as CSV (.gz ok)."""
@@ -139,7 +146,7 @@ class Simulation:
         io.write_csv_rows(rows, tuple(t.columns), Path(path))
 
     def pattern_table(self) -> pd.DataFrame:
-        """Measured share of orders per fraud pattern and honest quirk, next to the configured rate."""
+        """Measured share of orders per fraud pattern and honest quirk, and the configured rate."""
         truth = self.truth()
         n = len(truth)
         honest = int((~truth["is_fraud"]).sum()) + int((truth["pattern"] == "friendly_fraud").sum())
@@ -174,14 +181,16 @@ def simulate(n_orders: int, days: int = 90, seed: int = 0,
     _friendly(run, honest, counts["friendly_fraud"])
     blocks = [honest] + [getattr(patterns, p)(run, counts[p]) for p in PATTERNS
                          if p != "friendly_fraud" and counts[p]]
-    block = sort_by_time(concat(blocks))
-    order_id = np.array([f"O-{i:08d}" for i in range(1, block.n + 1)], dtype=object)
+    block = group_lines(concat(blocks))
+    rank = np.argsort(block.cols["t"], kind="stable")
+    order_id = np.empty(block.n, dtype=object)
+    order_id[rank] = [f"O-{i:08d}" for i in range(1, block.n + 1)]
     amount = _amounts(block)
     events = outcome_events(rng, block.cols["t"], block.cols["pattern"], block.cols["method"])
     outcomes = pd.DataFrame({"order_id": order_id[events["row"].to_numpy()],
                              "outcome": events["outcome"],
                              "at": io.iso_times(events["at"].to_numpy())})
-    return Simulation(block, order_id, amount, outcomes, seed, start_dt, days, rates)
+    return Simulation(block, rank, order_id, amount, outcomes, seed, start_dt, days, rates)
 
 
 def _start(start: datetime | date | str | None) -> datetime:
@@ -200,7 +209,10 @@ def _start(start: datetime | date | str | None) -> datetime:
 def _friendly(run: Run, honest: Block, k: int) -> None:
     """Friendly fraud: ordinary orders by genuine customers who later dispute the charge."""
     c = honest.cols
-    eligible = np.flatnonzero((c["quirk"] == "none") & np.isin(c["method"], _ONLINE_METHODS))
+    online = np.zeros(honest.n, dtype=bool)
+    for method in _ONLINE_METHODS:
+        online |= c["method"] == method
+    eligible = np.flatnonzero((c["quirk"] == "none") & online)
     chosen = run.rng.choice(eligible, min(k, len(eligible)), replace=False)
     c["pattern"][chosen] = "friendly_fraud"
 
@@ -212,5 +224,5 @@ def _amounts(block: Block) -> np.ndarray:
     subtotal = np.bincount(block.item_row, weights=line, minlength=block.n).astype(np.int64)
     ship = block.cols["ship"]
     fee = np.array([_FEES[s] for s in ship.tolist()], dtype=np.int64)
-    free = (subtotal >= _FREE_FROM) & np.isin(ship, ("standard", "pickup_point"))
+    free = (subtotal >= _FREE_FROM) & ((ship == "standard") | (ship == "pickup_point"))
     return subtotal + np.where(free, 0, fee)

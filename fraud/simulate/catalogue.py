@@ -12,7 +12,8 @@ from functools import lru_cache
 import numpy as np
 
 # (category, sku prefix, [(subtype, low EUR, high EUR)], resale value, quantity weights for 1,2,3,4)
-_CATEGORIES: tuple[tuple[str, str, tuple[tuple[str, float, float], ...], bool, tuple[float, ...]], ...] = (
+_Subtypes = tuple[tuple[str, float, float], ...]
+_CATEGORIES: tuple[tuple[str, str, _Subtypes, bool, tuple[float, ...]], ...] = (
     ("brakes", "BRK", (("PAD", 22, 95), ("DSC", 35, 190), ("CAL", 60, 260)), False, (70, 28, 0, 2)),
     ("filters", "FLT", (("OIL", 6, 25), ("AIR", 10, 42), ("CAB", 10, 38), ("FUE", 12, 65)),
      False, (80, 15, 2, 3)),

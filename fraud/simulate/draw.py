@@ -11,14 +11,15 @@ import numpy as np
 from fraud.simulate import names, world
 from fraud.simulate.catalogue import Catalogue
 from fraud.simulate.ipranges import NetworkTable, addresses_in
-from fraud.simulate.population import Population, emails, house_numbers
+from fraud.simulate.population import Population, emails, hex_ids, house_numbers
 
 # Shop traffic by local hour (0-23) and weekday (Monday first): lunch and evening
 # peaks, Sunday evening the busiest (people plan the weekend's repair).
 HOUR_WEIGHTS = np.array([0.15, 0.08, 0.05, 0.04, 0.05, 0.12, 0.35, 0.7, 1.0, 1.15, 1.2, 1.25,
                          1.3, 1.2, 1.15, 1.1, 1.05, 1.1, 1.3, 1.6, 1.8, 1.65, 1.1, 0.5])
 WEEKDAY_WEIGHTS = np.array([1.10, 1.0, 0.98, 0.97, 0.90, 0.80, 1.15])
-THREE_DS = np.array(["authenticated", "attempted", "failed", "not_enrolled", "exempt"], dtype=object)
+THREE_DS = np.array(["authenticated", "attempted", "failed", "not_enrolled", "exempt"],
+                    dtype=object)
 HONEST_3DS = np.array([0.88, 0.03, 0.01, 0.02, 0.06])
 FRAUD_3DS = np.array([0.30, 0.22, 0.08, 0.22, 0.18])
 
@@ -35,7 +36,7 @@ class Run:
     start_weekday: int
     days: int
     next_account: int = 0
-    home_ip: dict[int, str] = field(default_factory=dict)
+    home_ip: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
 
     @property
     def end(self) -> int:
@@ -48,7 +49,7 @@ class Run:
         return np.array([f"C-{i}" for i in ids], dtype=object)
 
     def new_device_ids(self, k: int) -> np.ndarray:
-        return np.array([f"D{x:016x}" for x in self.rng.integers(0, 2**63, k)], dtype=object)
+        return hex_ids(self.rng, k, "D")
 
 
 def times(run: Run, n: int, night: float = 0.0) -> np.ndarray:
@@ -76,10 +77,11 @@ def addresses(rng: np.random.Generator, countries: np.ndarray,
         table = world.postal_table(c)
         pick_rows = rng.integers(0, len(table.code), len(idx))
         if regions is not None:
-            for j, region in enumerate(regions[idx]):
-                same = np.flatnonzero(table.region == region)
-                if region and len(same):
-                    pick_rows[j] = same[rng.integers(len(same))]
+            for region in np.unique(regions[idx].astype(str)):
+                same = table.by_region.get(region)
+                mine = np.flatnonzero(regions[idx] == region)
+                if region and same is not None and len(same):
+                    pick_rows[mine] = same[rng.integers(0, len(same), len(mine))]
         code = table.code[pick_rows]
         out["postal"][idx] = code + world.nl_suffixes(rng, len(idx)) if c == "NL" else code
         out["city"][idx] = table.city[pick_rows]

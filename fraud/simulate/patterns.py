@@ -52,9 +52,8 @@ def fraud_emails(run: Run, names_: np.ndarray, match_name: float = 0.4) -> np.nd
 
 
 def _phones(run: Run, countries: np.ndarray, none: float) -> np.ndarray:
-    rng = run.rng
-    return np.array([None if rng.random() < none else world.phone_number(c, rng)
-                     for c in countries], dtype=object)
+    numbers = world.phone_numbers(run.rng, countries, np.ones(len(countries), dtype=bool))
+    return np.where(run.rng.random(len(countries)) < none, None, numbers)
 
 
 def _set_billing(cols: dict, idx: np.ndarray | slice, place: dict, country: np.ndarray) -> None:
@@ -265,12 +264,14 @@ def reshipper(run: Run, k: int) -> Block:
     cols["t"] = draw.times(run, k, night=0.3)
     person = draw.people(rng, country)
     cols["name"] = person["name"]
-    cols["email"] = np.where(rng.random(k) < 0.5, person["email"], fraud_emails(run, person["name"]))
+    cols["email"] = np.where(rng.random(k) < 0.5, person["email"],
+                             fraud_emails(run, person["name"]))
     cols["phone"] = _phones(run, country, none=0.5)
     _set_billing(cols, slice(None), draw.addresses(rng, country), country)
     member = np.flatnonzero(rng.random(k) < 0.3)
     cols["account_id"][member] = run.new_account_ids(len(member))
-    cols["account_created"][member] = cols["t"][member] - rng.integers(300, 20 * 86_400, len(member))
+    cols["account_created"][member] = (cols["t"][member]
+                                       - rng.integers(300, 20 * 86_400, len(member)))
     cols["ip"] = _ip_mix(run, country, foreign=0.6, proxy=0.25, vpn=0.15)
     cols["device"] = np.where(rng.random(k) < 0.08, None, run.new_device_ids(k))
     cols["ua"] = draw.user_agents(rng, k, automation=0.1)
@@ -328,7 +329,6 @@ def _burst(run: Run, size: int) -> Block:
 
 def fraud_ring(run: Run, k: int) -> Block:
     """Several accounts sharing devices, IPs, a phone and a drop address over weeks."""
-    rng = run.rng
     blocks, done = [], 0
     while done < k:
         block = _ring(run, k - done)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from fraud.simulate import names, world
-from fraud.simulate.ipranges import NetworkTable, addresses_in
+from fraud.simulate.ipranges import NetworkTable
 
 PAYMENT_MIX = {
     "NL": {"ideal": 55, "card": 10, "paypal": 15, "klarna": 10, "apple_pay": 7, "bank_transfer": 3},
@@ -25,9 +26,11 @@ PAYMENT_MIX = {
 _EMAIL_STYLES = np.array([30, 15, 10, 15, 10, 5, 5, 10], dtype=float)
 
 
+@lru_cache(maxsize=4096)
 def ascii_word(text: str) -> str:
-    """'Müller' -> 'muller', 'van den Berg' -> 'vandenberg': how names end up in e-mail addresses."""
-    text = unicodedata.normalize("NFKD", text.replace("ß", "ss").replace("ø", "o").replace("ł", "l"))
+    """'Müller' -> 'muller', 'van den Berg' -> 'vandenberg': names as they appear in e-mails."""
+    text = text.replace("ß", "ss").replace("ø", "o").replace("ł", "l")
+    text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if c.isalnum() and not unicodedata.combining(c)).lower()
 
 
@@ -78,17 +81,19 @@ def make_population(rng: np.random.Generator, n: int, nets: NetworkTable) -> Pop
     name = cols["first"] + " " + cols["last"]
     # a few people type their name all lower or upper case
     case = rng.random(n)
-    name = np.where(case < 0.02, np.char.lower(name.astype(str)).astype(object), name)
-    name = np.where(case > 0.99, np.char.upper(name.astype(str)).astype(object), name)
+    name[case < 0.02] = [x.lower() for x in name[case < 0.02]]
+    name[case > 0.99] = [x.upper() for x in name[case > 0.99]]
     border = np.zeros(n, dtype=bool)
     for c, regions in world.BORDER_REGIONS.items():
-        border |= (country == c) & np.isin(cols["region"], regions)
+        in_region = np.zeros(n, dtype=bool)
+        for r in regions:
+            in_region |= cols["region"] == r
+        border |= (country == c) & in_region
     has_account = rng.random(n) < 0.78
     ids = rng.permutation(n) + 100_000
     account_id = np.where(has_account, np.array([f"C-{i}" for i in ids], dtype=object), None)
     n_devices = rng.choice([1, 2, 3], n, p=[0.55, 0.35, 0.10])
-    device_id = np.array([f"D{x:016x}" for x in rng.integers(0, 2**63, n * 3)],
-                         dtype=object).reshape(n, 3)
+    device_id = hex_ids(rng, n * 3, "D").reshape(n, 3)
     device_mobile = rng.random((n, 3)) < 0.55
     ua_desktop = np.array(world.USER_AGENTS_DESKTOP, dtype=object)
     ua_mobile = np.array(world.USER_AGENTS_MOBILE, dtype=object)
@@ -144,47 +149,68 @@ def house_numbers(rng: np.random.Generator, k: int, country: str) -> np.ndarray:
     return np.where(addition > 0.97, numbers + extra, numbers)
 
 
-def emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray, country: str) -> np.ndarray:
+def emails(rng: np.random.Generator, first: np.ndarray, last: np.ndarray,
+           country: str) -> np.ndarray:
     """Addresses the way people pick them: mostly name-based, on the country's free-mail domains."""
     k = len(first)
-    f = np.array([ascii_word(x) for x in first], dtype=object)
-    surname = np.array([ascii_word(x) for x in last], dtype=object)
-    digits = rng.integers(1, 100, k).astype(str).astype(object)
-    years = rng.integers(1955, 2006, k).astype(str).astype(object)
-    styles = np.stack([
-        f + "." + surname, f + surname, np.array([x[:1] for x in f], dtype=object) + "." + surname,
-        f + digits, f + "." + surname + years, surname + "." + f, f + "_" + surname,
-        f + np.array([x[:3] for x in surname], dtype=object) + digits,
-    ])
     style = rng.choice(len(_EMAIL_STYLES), k, p=_EMAIL_STYLES / _EMAIL_STYLES.sum())
-    local = styles[style, np.arange(k)]
+    digits = rng.integers(1, 100, k).tolist()
+    years = rng.integers(1955, 2006, k).tolist()
+    local = np.array([
+        _local_part(s, ascii_word(a), ascii_word(b), d, y)
+        for s, a, b, d, y in zip(style.tolist(), first.tolist(), last.tolist(), digits, years,
+                                 strict=True)], dtype=object)
     domains, p = world.weighted(dict(names.EMAIL_DOMAINS.get(country, names.EMAIL_DOMAINS["*"])))
     domain = domains[rng.choice(len(domains), k, p=p)]
     # about one in ten uses a family or small-business domain of their own
     tld = {"NL": ".nl", "BE": ".be", "DE": ".de", "FR": ".fr"}.get(country, ".eu")
     own = rng.random(k) < 0.10
     words = np.array(names.BUSINESS_WORDS.get(country, ("mail",)), dtype=object)
+    surname = np.array([ascii_word(x) for x in last.tolist()], dtype=object)
     own_domain = np.where(rng.random(k) < 0.5, surname + tld,
                           words[rng.integers(0, len(words), k)] + "-" + surname + tld)
+    f = np.array([ascii_word(x) for x in first.tolist()], dtype=object)
     own_local = np.where(rng.random(k) < 0.5, f, "info")
     return np.where(own, own_local + "@" + own_domain, local + "@" + domain)
 
 
+def _local_part(style: int, f: str, s: str, digits: int, year: int) -> str:
+    """The part before the @, in one of the common styles."""
+    if style == 0:
+        return f"{f}.{s}"
+    if style == 1:
+        return f + s
+    if style == 2:
+        return f"{f[:1]}.{s}"
+    if style == 3:
+        return f"{f}{digits}"
+    if style == 4:
+        return f"{f}.{s}{year}"
+    if style == 5:
+        return f"{s}.{f}"
+    if style == 6:
+        return f"{f}_{s}"
+    return f"{f}{s[:3]}{digits}"
+
+
+def hex_ids(rng: np.random.Generator, n: int, prefix: str) -> np.ndarray:
+    """``n`` random ids such as 'D3f9a0c1b2e4d5f60' (prefix and 16 hex digits)."""
+    text = rng.bytes(8 * n).hex()
+    return np.array([prefix + text[i:i + 16] for i in range(0, 16 * n, 16)], dtype=object)
+
+
 def phones(rng: np.random.Generator, k: int, country: str) -> np.ndarray:
     """Valid numbers for the country, typed in the usual ways; about a quarter give none."""
-    out = np.empty(k, dtype=object)
-    given = rng.random(k) < 0.74
-    mobile = rng.random(k) < 0.85
+    numbers = world.phone_numbers(rng, np.full(k, country, dtype=object),
+                                  mobile=rng.random(k) < 0.85)
     style = rng.random(k)
-    for i in np.flatnonzero(given):
-        e164 = world.phone_number(country, rng, mobile=bool(mobile[i]))
-        if style[i] < 0.35:
-            e164 = world.national_format(e164, country)
-        elif style[i] < 0.45:
-            calling = world.COUNTRY_CALLING.get(country, "")
-            e164 = f"{calling} {e164[len(calling):]}" if calling else e164
-        out[i] = e164
-    return out
+    national = style < 0.35
+    numbers[national] = [world.national_format(x, country) for x in numbers[national]]
+    calling = world.COUNTRY_CALLING.get(country, "")
+    spaced = (style >= 0.35) & (style < 0.45)
+    if calling:
+        numbers[spaced] = [f"{calling} {x[len(calling):]}" for x in numbers[spaced]]
+    return np.where(rng.random(k) < 0.74, numbers, None)
 
 
 def home_networks(rng: np.random.Generator, nets: NetworkTable, country: str,
@@ -202,11 +228,3 @@ def home_networks(rng: np.random.Generator, nets: NetworkTable, country: str,
         who = np.flatnonzero(local & (regions == region))
         out[who] = rows[rng.integers(0, len(rows), len(who))]
     return out
-
-
-def home_ips(rng: np.random.Generator, pop: Population, nets: NetworkTable,
-             customers: np.ndarray) -> dict[int, str]:
-    """A stable home address for each of the given customers."""
-    unique = np.unique(customers)
-    return dict(zip(unique.tolist(), addresses_in(nets, pop.home_network[unique], rng),
-                    strict=True))

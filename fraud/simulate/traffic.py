@@ -9,6 +9,7 @@ import numpy as np
 from fraud.simulate import draw, names, world
 from fraud.simulate.catalogue import HONEST_MIX, REPAIR_MIX
 from fraud.simulate.draw import Run
+from fraud.simulate.ipranges import addresses_in
 from fraud.simulate.population import PAYMENT_MIX
 from fraud.simulate.rates import QUIRKS, Rates
 from fraud.simulate.table import Block
@@ -37,7 +38,7 @@ def honest_block(run: Run, n: int, rates: Rates, reserved: np.ndarray) -> Block:
     country = pop.country[cust]
     slot = (rng.random(n) * pop.n_devices[cust]).astype(np.int64)
     device = np.where(rng.random(n) < 0.05, None, pop.device_id[cust, slot])
-    run.home_ip.update(_missing_home_ips(run, cust))
+    _fill_home_ips(run, cust)
     cols = {
         "t": t,
         "account_id": pop.account_id[cust],
@@ -47,7 +48,7 @@ def honest_block(run: Run, n: int, rates: Rates, reserved: np.ndarray) -> Block:
         "b_street": pop.street[cust], "b_house": pop.house_number[cust],
         "b_postal": pop.postal_code[cust], "b_city": pop.city[cust], "b_country": country,
         "s_recipient": np.full(n, None, dtype=object),
-        "ip": np.array([run.home_ip[c] for c in cust.tolist()], dtype=object),
+        "ip": run.home_ip[cust],
         "ua": pop.device_ua[cust, slot], "device": device,
         "ship": np.where(rng.random(n) < 0.12, "express", "standard").astype(object),
         "pattern": np.full(n, "none", dtype=object), "quirk": quirk,
@@ -56,7 +57,7 @@ def honest_block(run: Run, n: int, rates: Rates, reserved: np.ndarray) -> Block:
         cols["s_" + k] = cols["b_" + k].copy()
     cols.update(_payments(run, cust, country))
     rows = np.arange(n)
-    plain = ~np.isin(quirk, ("workshop_shipping", "new_account_big_order"))
+    plain = (quirk != "workshop_shipping") & (quirk != "new_account_big_order")
     lines = [draw.basket(run, rows[plain], HONEST_MIX)]
     repair = np.flatnonzero(~plain)
     lines.append(draw.basket(run, repair, REPAIR_MIX, mean_extra=1.8))
@@ -103,12 +104,13 @@ def _set_account_times(run: Run, cust: np.ndarray, t: np.ndarray, quirk: np.ndar
     pop.account_created[:] = created
 
 
-def _missing_home_ips(run: Run, cust: np.ndarray) -> dict[int, str]:
+def _fill_home_ips(run: Run, cust: np.ndarray) -> None:
+    """A stable home address for every customer who orders."""
+    if len(run.home_ip) != len(run.pop):
+        run.home_ip = np.full(len(run.pop), None, dtype=object)
     unique = np.unique(cust)
-    missing = np.array([c for c in unique.tolist() if c not in run.home_ip], dtype=np.int64)
-    from fraud.simulate.population import home_ips
-
-    return home_ips(run.rng, run.pop, run.nets, missing) if len(missing) else {}
+    missing = unique[run.home_ip[unique] == None]  # noqa: E711
+    run.home_ip[missing] = addresses_in(run.nets, run.pop.home_network[missing], run.rng)
 
 
 def _payments(run: Run, cust: np.ndarray, country: np.ndarray) -> dict[str, np.ndarray]:
@@ -208,19 +210,21 @@ def _pickup_points(run: Run, cols: dict, idx: np.ndarray) -> None:
     """A parcel shop or locker near home: same postal area and town, named as such."""
     rng = run.rng
     cols["ship"][idx] = "pickup_point"
-    for i in idx.tolist():
+    u = rng.random((len(idx), 3)).tolist()
+    suffixes = world.nl_suffixes(rng, len(idx)).tolist()
+    for j, i in enumerate(idx.tolist()):
         c = cols["b_country"][i]
         options = names.PICKUP_POINTS.get(c, names.PICKUP_POINTS["NL"])
-        shop = options[rng.integers(len(options))]
+        shop = options[int(u[j][0] * len(options))]
         if shop == "DHL Packstation":
-            cols["s_street"][i], cols["s_house"][i] = "Packstation", str(rng.integers(100, 400))
+            cols["s_street"][i], cols["s_house"][i] = "Packstation", str(100 + int(u[j][1] * 300))
         else:
             streets = names.STREETS[c]
-            cols["s_street"][i] = streets[rng.integers(len(streets))]
-            cols["s_house"][i] = str(rng.integers(1, 120))
+            cols["s_street"][i] = streets[int(u[j][1] * len(streets))]
+            cols["s_house"][i] = str(1 + int(u[j][2] * 120))
             cols["s_recipient"][i] = shop
         if c == "NL":
-            cols["s_postal"][i] = cols["b_postal"][i][:4] + world.nl_suffixes(rng, 1)[0]
+            cols["s_postal"][i] = cols["b_postal"][i][:4] + suffixes[j]
 
 
 def _card_from(run: Run, cols: dict, idx: np.ndarray, countries: np.ndarray) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -41,7 +41,8 @@ _MOBILE = {
            ("+3366", "0123456789", 6), ("+3367", "0123456789", 6), ("+3368", "0123456789", 6),
            ("+337", "345678", 7)),
     "AT": (("+43664", "0123456789", 7), ("+43676", "0123456789", 7)),
-    "LU": (("+352621", "0123456789", 5), ("+352661", "0123456789", 5), ("+352691", "0123456789", 5)),
+    "LU": (("+352621", "0123456789", 5), ("+352661", "0123456789", 5),
+           ("+352691", "0123456789", 5)),
     "ES": (("+346", "0123456789", 7),),
     "IT": (("+393", "23456789", 8),),
     "PL": (("+485", "013", 7), ("+486", "0269", 7), ("+487", "2389", 7)),
@@ -109,6 +110,12 @@ class PostalTable:
     city: np.ndarray
     region: np.ndarray
 
+    @cached_property
+    def by_region(self) -> dict[str, np.ndarray]:
+        """Row numbers of the codes in each region."""
+        regions = self.region.astype(str)
+        return {r: np.flatnonzero(regions == r) for r in np.unique(regions)}
+
 
 def _pretty_city(name: str) -> str:
     """'BOURG EN BRESSE' -> 'Bourg en Bresse' (the French data is upper case)."""
@@ -150,17 +157,33 @@ def full_postal_code(country: str, code: str, rng: np.random.Generator) -> str:
 def nl_suffixes(rng: np.random.Generator, n: int) -> np.ndarray:
     """Vectorised letter pairs for Dutch postal codes."""
     letters = np.array(list(_NL_LETTERS), dtype=object)
-    return " " + letters[rng.integers(0, len(letters), n)] + letters[rng.integers(0, len(letters), n)]
+    first, second = rng.integers(0, len(letters), (2, n))
+    return " " + letters[first] + letters[second]
 
 
 def phone_number(country: str, rng: np.random.Generator, mobile: bool = True) -> str:
     """A valid number for ``country`` in E.164 form."""
-    shapes = (_MOBILE if mobile or country not in _FIXED else _FIXED).get(country)
-    if shapes is None:
-        shapes = _MOBILE["NL"]
-    prefix, first, rest = shapes[int(rng.integers(len(shapes)))]
-    digits = "".join(map(str, rng.integers(0, 10, rest)))
-    return f"{prefix}{first[int(rng.integers(len(first)))]}{digits}"
+    return str(phone_numbers(rng, np.array([country], dtype=object), np.array([mobile]))[0])
+
+
+def phone_numbers(rng: np.random.Generator, countries: np.ndarray, mobile: np.ndarray
+                  ) -> np.ndarray:
+    """Valid numbers (E.164) for each country, mobile or fixed line."""
+    out = np.empty(len(countries), dtype=object)
+    for c in np.unique(countries.astype(str)):
+        for is_mobile in (True, False):
+            idx = np.flatnonzero((countries == c) & (mobile == is_mobile))
+            shapes = (_MOBILE if is_mobile or c not in _FIXED else _FIXED).get(c, _MOBILE["NL"])
+            shape = rng.integers(0, len(shapes), len(idx))
+            pick = rng.random(len(idx))
+            for s, (prefix, first, rest) in enumerate(shapes):
+                mine = shape == s
+                firsts = np.array(list(first), dtype=object)
+                lead = firsts[(pick[mine] * len(first)).astype(np.int64)]
+                tail = rng.integers(0, 10**rest, int(mine.sum()))
+                out[idx[mine]] = [f"{prefix}{a}{b:0{rest}d}" for a, b in
+                                  zip(lead.tolist(), tail.tolist(), strict=True)]
+    return out
 
 
 def national_format(e164: str, country: str) -> str:
