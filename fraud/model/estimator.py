@@ -1,0 +1,415 @@
+"""``FraudModel``: gradient-boosted trees on the service's features, calibrated.
+
+A scikit-learn estimator (``__init__`` stores parameters, ``fit`` returns
+``self``, learned state ends in ``_``), so ``clone`` and ``Pipeline`` work.
+Inside: categorical features are target-encoded (scikit-learn ``TargetEncoder``,
+cross-fitted so a row's own label never leaks into its encoding), LightGBM
+learns with the rare fraud class up-weighted, and an isotonic map fitted on the
+*latest* rows turns its output into probabilities.
+
+The encoding is kept as plain tables (``encoding_``), the same tables
+:meth:`FraudModel.export` writes to ``encoding.json``: :meth:`predict_proba`
+applies exactly what serving applies, with no scikit-learn at prediction time.
+
+Artifact (see docs/model.md): ``model.txt`` (LightGBM booster), ``encoding.json``
+(num: float, None -> NaN; bool: 1.0/0.0, None -> NaN; cat: ``mapping[value]``,
+unseen -> ``default``, None -> NaN) and ``calibration.json``
+(``p = numpy.interp(raw, x, y)``, ``raw`` the booster's probability output).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+ENCODING_FORMAT = 1
+KINDS = ("num", "bool", "cat")
+_ENCODING_OF = {"num": "float", "bool": "bool01", "cat": "target"}
+_MISSING = "\x00missing"  # stands for None while fitting the encoder; never in a mapping
+
+
+def feature_set_hash(kinds: Mapping[str, str] | None = None) -> str:
+    """SHA-256 (hex) of the sorted ``name:kind`` lines, joined by newlines.
+
+    Without ``kinds``, the code's current model features (catalogue order does
+    not matter). Serving compares it with ``encoding.json`` to spot a model
+    trained on another feature set.
+    """
+    if kinds is None:
+        from fraud.features import model_feature_names
+        from fraud.signals import feature_catalogue
+
+        catalogue = feature_catalogue()
+        kinds = {name: catalogue[name].kind for name in model_feature_names(catalogue)}
+    lines = sorted(f"{name}:{kind}" for name, kind in kinds.items())
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def catalogue_kinds(names: Sequence[str] | None = None) -> dict[str, str]:
+    """The kind (num, bool, cat) of each model feature, from the signal catalogue."""
+    from fraud.features import model_feature_names
+    from fraud.signals import feature_catalogue
+
+    catalogue = feature_catalogue()
+    names = model_feature_names(catalogue) if names is None else names
+    return {name: catalogue[name].kind for name in names}
+
+
+# --- encoding: plain functions shared by fit, predict_proba and the artifact ---------------------
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def encode_value(spec: Mapping[str, Any], value: Any) -> float:
+    """One feature value as the booster sees it, per its ``encoding.json`` entry."""
+    if _is_missing(value):
+        return math.nan
+    kind = spec["kind"]
+    if kind == "num":
+        return float(value)
+    if kind == "bool":
+        return 1.0 if bool(value) else 0.0
+    default = spec.get("default")
+    return float(spec["mapping"].get(str(value), math.nan if default is None else default))
+
+
+def encode_frame(specs: Sequence[Mapping[str, Any]], frame: pd.DataFrame) -> np.ndarray:
+    """Rows of feature values (columns by name) as the booster's float matrix."""
+    out = np.empty((len(frame), len(specs)), dtype=np.float64)
+    for j, spec in enumerate(specs):
+        column = frame[spec["name"]].tolist()
+        out[:, j] = [encode_value(spec, v) for v in column]
+    return out
+
+
+def _infer_kind(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(series):
+        return "num"
+    present = [v for v in series.tolist() if not _is_missing(v)]
+    if present and all(isinstance(v, bool | np.bool_) for v in present):
+        return "bool"
+    if present and all(isinstance(v, int | float | np.number) for v in present):
+        return "num"
+    return "cat"
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"X must be 2-dimensional, got shape {array.shape}")
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+
+
+class FraudModel(ClassifierMixin, BaseEstimator):
+    """Calibrated LightGBM fraud classifier over the service's feature vector.
+
+    Parameters
+    ----------
+    kinds : mapping of column name to "num", "bool" or "cat", optional
+        Kind of each input column; columns not listed are inferred from their
+        values (text -> cat). Use :func:`catalogue_kinds` for the service's features.
+    n_estimators, learning_rate, num_leaves, min_child_samples : LightGBM settings
+        Kept modest: the artifact stays small and loads fast.
+    scale_pos_weight : float, optional
+        Weight of a fraud row against a good one. ``None`` (default): the ratio
+        of good to fraud rows in the fitting slice, so both classes weigh the same.
+    calibration_fraction : float
+        Share of rows, the *last* ones, held out to fit the isotonic calibration.
+        Rows must come in time order so this slice is the latest.
+    target_smooth : "auto" or float
+        ``TargetEncoder`` smoothing (shrinks rare categories to the mean).
+    cv : int
+        Folds of the encoder's cross-fitting.
+    random_state : int
+    n_jobs : int
+        LightGBM threads (0: its default).
+
+    Attributes
+    ----------
+    booster_ : lightgbm.Booster
+    encoding_ : list of dict
+        One entry per input feature, in booster column order (``encoding.json``).
+    calibration_ : dict
+        ``{"method": "isotonic", "x": [...], "y": [...], "raw": "probability"}``.
+    scale_pos_weight_ : float
+    classes_ : ndarray of shape (2,)
+    feature_names_in_ : ndarray of str
+    n_features_in_ : int
+    """
+
+    def __init__(
+        self,
+        kinds: Mapping[str, str] | None = None,
+        *,
+        n_estimators: int = 150,
+        learning_rate: float = 0.05,
+        num_leaves: int = 15,
+        min_child_samples: int = 20,
+        scale_pos_weight: float | None = None,
+        calibration_fraction: float = 0.25,
+        target_smooth: str | float = "auto",
+        cv: int = 5,
+        random_state: int = 0,
+        n_jobs: int = 0,
+    ) -> None:
+        self.kinds = kinds
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.scale_pos_weight = scale_pos_weight
+        self.calibration_fraction = calibration_fraction
+        self.target_smooth = target_smooth
+        self.cv = cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):  # noqa: ANN204 - sklearn.utils.Tags
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+    # --- fitting --------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> FraudModel:
+        """Fit on rows in time order: the earlier rows train, the last ones calibrate.
+
+        ``X``: a DataFrame of feature values (None for missing) or a 2-D array;
+        ``y``: 0 (good) or 1 (fraud) per row, both present.
+        """
+        frame = _as_frame(X)
+        labels = self._check_target(y, len(frame))
+        self._check_params()
+        self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.classes_ = np.array([0, 1])
+        kinds = self._resolve_kinds(frame)
+
+        n_cal = int(round(len(frame) * self.calibration_fraction))
+        fit_rows, cal_rows = frame.iloc[: len(frame) - n_cal], frame.iloc[len(frame) - n_cal :]
+        y_fit, y_cal = labels[: len(fit_rows)], labels[len(fit_rows) :]
+        if len(np.unique(y_fit)) < 2:
+            raise ValueError(
+                "the fitting slice (all but the last calibration_fraction of rows) must hold "
+                "both fraud (1) and good (0) rows"
+            )
+        self.encoding_, fit_matrix = self._fit_encoding(fit_rows, y_fit, kinds)
+        self.booster_ = self._fit_booster(fit_matrix, y_fit)
+        self.calibration_ = self._fit_calibration(cal_rows, y_cal)
+        return self
+
+    def _check_params(self) -> None:
+        if not 0 <= self.calibration_fraction < 1:
+            raise ValueError(
+                f"calibration_fraction must be in [0, 1), got {self.calibration_fraction!r}"
+            )
+        if self.n_estimators < 1 or self.num_leaves < 2:
+            raise ValueError(
+                f"need n_estimators >= 1 and num_leaves >= 2, got {self.n_estimators!r} "
+                f"and {self.num_leaves!r}"
+            )
+
+    @staticmethod
+    def _check_target(y: Any, n_rows: int) -> np.ndarray:
+        labels = np.asarray(y)
+        if labels.ndim != 1 or len(labels) != n_rows:
+            raise ValueError(f"y must be 1-dimensional with {n_rows} values, got {labels.shape}")
+        if n_rows == 0:
+            raise ValueError("cannot fit on 0 rows")
+        values = set(pd.unique(labels).tolist())
+        if not values <= {0, 1} or len(values) < 2:
+            raise ValueError(
+                f"y must hold both classes 0 (good) and 1 (fraud) and nothing else; "
+                f"got {sorted(map(str, values))}"
+            )
+        return labels.astype(np.int64)
+
+    def _resolve_kinds(self, frame: pd.DataFrame) -> dict[str, str]:
+        given = dict(self.kinds or {})
+        kinds = {}
+        for column in frame.columns:
+            kind = given.get(str(column)) or _infer_kind(frame[column])
+            if kind not in KINDS:
+                raise ValueError(f"feature {column!r} has kind {kind!r}; allowed: {KINDS}")
+            kinds[str(column)] = kind
+        return kinds
+
+    def _fit_encoding(
+        self, frame: pd.DataFrame, y: np.ndarray, kinds: Mapping[str, str]
+    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+        """Encoding tables, and the fitting rows encoded with *cross-fitted* target means."""
+        from sklearn.model_selection import StratifiedKFold
+        from sklearn.preprocessing import TargetEncoder
+
+        specs: list[dict[str, Any]] = [
+            {"name": name, "kind": kind, "encoding": _ENCODING_OF[kind], "default": None}
+            for name, kind in kinds.items()
+        ]
+        renamed = frame.set_axis(list(kinds), axis=1)
+        matrix = encode_frame(specs, renamed.assign(
+            **{s["name"]: None for s in specs if s["kind"] == "cat"}
+        ))
+        cat_positions = [j for j, s in enumerate(specs) if s["kind"] == "cat"]
+        if not cat_positions:
+            return specs, matrix
+        cats = renamed.iloc[:, cat_positions]
+        missing = cats.map(_is_missing).to_numpy()
+        text = cats.astype(object).where(~missing, _MISSING).astype(str)
+        encoder = TargetEncoder(
+            target_type="binary",
+            smooth=self.target_smooth,
+            cv=StratifiedKFold(
+                n_splits=min(self.cv, max(2, int(min(np.bincount(y))))),
+                shuffle=True,
+                random_state=self.random_state,
+            ),
+        )
+        crossed = encoder.fit_transform(text, y)
+        crossed[missing] = np.nan
+        matrix[:, cat_positions] = crossed
+        default = float(encoder.target_mean_)
+        for j, categories, values in zip(
+            cat_positions, encoder.categories_, encoder.encodings_, strict=True
+        ):
+            specs[j]["mapping"] = {
+                str(c): float(v) for c, v in zip(categories, values, strict=True) if c != _MISSING
+            }
+            specs[j]["default"] = default
+        return specs, matrix
+
+    def _fit_booster(self, matrix: np.ndarray, y: np.ndarray) -> Any:
+        import lightgbm as lgb
+
+        n_pos = int(y.sum())
+        self.scale_pos_weight_ = (
+            float(self.scale_pos_weight)
+            if self.scale_pos_weight is not None
+            else (len(y) - n_pos) / n_pos
+        )
+        params = {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": min(self.min_child_samples, max(1, len(y) // 4)),
+            "scale_pos_weight": self.scale_pos_weight_,
+            "feature_fraction": 0.8,
+            "lambda_l2": 1.0,
+            "seed": self.random_state,
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": self.n_jobs,
+            "verbosity": -1,
+        }
+        names = [s["name"] for s in self.encoding_]
+        data = lgb.Dataset(matrix, label=y, feature_name=names, free_raw_data=True)
+        return lgb.train(params, data, num_boost_round=self.n_estimators)
+
+    def _fit_calibration(self, frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+        """Isotonic map from the booster's output to a probability, fitted on later rows.
+
+        Without both classes in the calibration slice the map is the identity, and
+        says so (``fitted: false``): up-weighted fraud then inflates probabilities.
+        """
+        from sklearn.isotonic import IsotonicRegression
+
+        identity = {"method": "isotonic", "x": [0.0, 1.0], "y": [0.0, 1.0],
+                    "raw": "probability", "fitted": False}
+        if len(frame) == 0 or len(np.unique(y)) < 2:
+            return identity
+        raw = self._raw(frame)
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        return {"method": "isotonic", "x": iso.X_thresholds_.tolist(),
+                "y": iso.y_thresholds_.tolist(), "raw": "probability", "fitted": True,
+                "rows": int(len(y)), "positives": int(y.sum())}
+
+    # --- predicting ----------------------------------------------------------------------------
+
+    def _frame_for(self, X: Any) -> pd.DataFrame:
+        frame = _as_frame(X)
+        if frame.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but FraudModel was fitted with "
+                f"{self.n_features_in_}"
+            )
+        if isinstance(X, pd.DataFrame):
+            missing = [n for n in self.feature_names_in_ if n not in frame.columns]
+            if missing:
+                raise ValueError(f"X lacks the fitted features {missing[:5]}")
+            return frame.loc[:, list(self.feature_names_in_)]
+        return frame.set_axis(list(self.feature_names_in_), axis=1)
+
+    def _raw(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.booster_.predict(encode_frame(self.encoding_, frame))
+
+    def predict_raw(self, X: Any) -> np.ndarray:
+        """The booster's uncalibrated output (the ``raw`` of ``calibration.json``)."""
+        check_is_fitted(self, "booster_")
+        return self._raw(self._frame_for(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities, shape (n, 2): column 1 is fraud."""
+        p = np.interp(self.predict_raw(X), self.calibration_["x"], self.calibration_["y"])
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """1 where the calibrated fraud probability is at least one half."""
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+    # --- the artifact --------------------------------------------------------------------------
+
+    def export(self, path: str | Path) -> Path:
+        """Write ``model.txt``, ``encoding.json`` and ``calibration.json`` into folder ``path``."""
+        check_is_fitted(self, "booster_")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster_.save_model(str(folder / "model.txt"))
+        kinds = {s["name"]: s["kind"] for s in self.encoding_}
+        encoding = {"format": ENCODING_FORMAT, "features": self.encoding_,
+                    "feature_set": feature_set_hash(kinds),
+                    "missing": "None -> NaN for every kind; unseen category -> default"}
+        _write_json(folder / "encoding.json", encoding)
+        _write_json(folder / "calibration.json", self.calibration_)
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> FraudModel:
+        """A fitted model from an exported folder (predictions equal the exported model's)."""
+        import lightgbm as lgb
+
+        folder = Path(path)
+        encoding = json.loads((folder / "encoding.json").read_text(encoding="utf-8"))
+        if encoding.get("format") != ENCODING_FORMAT:
+            raise ValueError(
+                f"{folder / 'encoding.json'}: format {encoding.get('format')!r}, "
+                f"expected {ENCODING_FORMAT}"
+            )
+        model = cls(kinds={f["name"]: f["kind"] for f in encoding["features"]})
+        model.booster_ = lgb.Booster(model_file=str(folder / "model.txt"))
+        model.encoding_ = encoding["features"]
+        model.calibration_ = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+        model.feature_names_in_ = np.asarray([f["name"] for f in model.encoding_], dtype=object)
+        model.n_features_in_ = len(model.encoding_)
+        model.classes_ = np.array([0, 1])
+        return model
+
+
+def _write_json(path: Path, data: Any) -> None:
+    # allow_nan=False: a NaN must have become null already, or the file is not JSON.
+    path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")
