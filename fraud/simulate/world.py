@@ -146,19 +146,14 @@ def postal_table(country: str) -> PostalTable:
     )
 
 
-def full_postal_code(country: str, code: str, rng: np.random.Generator) -> str:
-    """Dutch data holds the four-digit area; a real address adds two letters."""
-    if country == "NL":
-        a, b = rng.integers(0, len(_NL_LETTERS), 2)
-        return f"{code} {_NL_LETTERS[a]}{_NL_LETTERS[b]}"
-    return code
+# PostNL never uses SA, SD or SS as the letters of a postal code
+_NL_PAIRS = np.array([" " + a + b for a in _NL_LETTERS for b in _NL_LETTERS
+                      if a + b not in ("SA", "SD", "SS")], dtype=object)
 
 
 def nl_suffixes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Vectorised letter pairs for Dutch postal codes."""
-    letters = np.array(list(_NL_LETTERS), dtype=object)
-    first, second = rng.integers(0, len(letters), (2, n))
-    return " " + letters[first] + letters[second]
+    """The ' AB' part of Dutch postal codes (the data holds the four-digit area only)."""
+    return _NL_PAIRS[rng.integers(0, len(_NL_PAIRS), n)]
 
 
 def phone_number(country: str, rng: np.random.Generator, mobile: bool = True) -> str:
@@ -187,12 +182,13 @@ def phone_numbers(rng: np.random.Generator, countries: np.ndarray, mobile: np.nd
 
 
 def national_format(e164: str, country: str) -> str:
-    """How people type their own number: '+31612345678' -> '0612345678' (Italy keeps no 0)."""
+    """How people type their own number: '+31612345678' -> '0612345678'."""
     calling = COUNTRY_CALLING.get(country)
     if calling is None or not e164.startswith(calling):
         return e164
     rest = e164[len(calling):]
-    return rest if country in ("IT", "DK") else "0" + rest
+    # only these countries dial a trunk 0 before national numbers
+    return "0" + rest if country in ("NL", "BE", "DE", "FR", "AT") else rest
 
 
 @lru_cache(maxsize=1)
