@@ -267,7 +267,8 @@ class _SingleRow:
             self._lib.LGBM_FastConfigFree(handle)
 
 
-def _read_json(path: Path) -> object:
+def read_json(path: Path) -> object:
+    """A JSON file's content; ModelError (naming the file) when missing or malformed."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -365,16 +366,16 @@ class ServedModel:
         if not path.is_dir():
             raise ModelError(f"model folder {path} does not exist")
         encodings, digest = parse_encoding(
-            _read_json(path / ENCODING_FILE), str(path / ENCODING_FILE)
+            read_json(path / ENCODING_FILE), str(path / ENCODING_FILE)
         )
         catalogue = catalogue if catalogue is not None else feature_catalogue()
         check_feature_set(encodings, digest, code_feature_kinds(catalogue))
         calibration = parse_calibration(
-            _read_json(path / CALIBRATION_FILE), str(path / CALIBRATION_FILE)
+            read_json(path / CALIBRATION_FILE), str(path / CALIBRATION_FILE)
         )
         booster = _load_booster(path / MODEL_FILE)
         card_path = path / CARD_FILE
-        card = _read_json(card_path) if card_path.exists() else {}
+        card = read_json(card_path) if card_path.exists() else {}
         version = card.get("version") if isinstance(card, dict) else None
         return cls(
             version if isinstance(version, str) and version else path.name,
