@@ -10,6 +10,7 @@ notebooks can print the same tables.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -52,11 +53,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]
 
 
 def _pair(cur: str | None, cand: str | None) -> str:
-    """``12`` when both sets agree, ``12 → 15`` when they differ, marked when one lacks it."""
-    if cur is None:
-        return f"(new) {cand}"
-    if cand is None:
-        return f"{cur} (gone)"
+    """``12`` when both sets agree or only one has the rule, ``12 → 15`` when they differ."""
+    if cur is None or cand is None:  # the "in sets" column says which set has the rule
+        return str(cur if cand is None else cand)
     return cur if cur == cand else f"{cur} → {cand}"
 
 
@@ -227,6 +226,8 @@ def backtest_command(
         help="Also write the result: .json (everything) or .csv (rules; summary and "
              "changed orders beside it).")] = None,
     show: Annotated[int, typer.Option(help="How many changed orders to list.")] = 20,
+    jobs: Annotated[int, typer.Option(
+        help="Processes computing features (default: one per CPU, at most 4).")] = 0,
 ) -> None:
     """Backtest a rules file against the current rules on labelled orders: per-rule hits,
     precision and recall, review and decline rates, and the orders that change action."""
@@ -238,16 +239,17 @@ def backtest_command(
     if (orders is None) == (not from_store):
         raise _fail("give either --orders FILE or --from-store")
     settings = get_settings()
+    n_jobs = jobs if jobs > 0 else min(os.cpu_count() or 1, 4)
     try:
         candidate = load_rules(_existing(rules, "rules"))
         current = load_rules(_existing(against, "rules") or settings.rules_path)
         truth_frame = read_truth(truth) if _existing(truth, "truth") else None
         if from_store:
             replay = _replay_from_store(settings, _moment(since, "--since"),
-                                        _moment(until, "--until"), replay_store)
+                                        _moment(until, "--until"), replay_store, n_jobs)
         else:
             replay = replay_files(_existing(orders, "orders"), _existing(outcomes, "outcomes"),
-                                  settings=settings)
+                                  settings=settings, n_jobs=n_jobs)
         if len(replay) == 0:
             raise _fail("no orders to replay")
         labels = labels_for(replay, _moment(cutoff, "--cutoff"), truth_frame)
@@ -265,7 +267,9 @@ def backtest_command(
         typer.echo(f"\nwritten: {', '.join(str(p) for p in written)}")
 
 
-def _replay_from_store(settings: Any, since: Any, until: Any, replay_store: Any) -> Any:
+def _replay_from_store(
+    settings: Any, since: Any, until: Any, replay_store: Any, n_jobs: int
+) -> Any:
     from sqlalchemy.orm import Session
 
     from fraud.store.db import make_engine
@@ -273,7 +277,7 @@ def _replay_from_store(settings: Any, since: Any, until: Any, replay_store: Any)
     engine = make_engine(settings.resolved_database_url)
     try:
         with Session(engine) as session:
-            return replay_store(session, since, until, settings=settings)
+            return replay_store(session, since, until, settings=settings, n_jobs=n_jobs)
     finally:
         engine.dispose()
 
