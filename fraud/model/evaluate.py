@@ -15,8 +15,11 @@ flagged *fractionally* at the boundary, so "the top 2 %" always means exactly
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -283,9 +286,11 @@ def plain_frame(X: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
     for name in X.columns:
         values = X[name].tolist()
         if kinds.get(name) == "cat":
-            out[name] = pd.Series([np.nan if v is None else str(v) for v in values], dtype=object)
+            text = [np.nan if v is None else str(v) for v in values]
+            out[name] = pd.Series(text, index=X.index, dtype=object)
         else:
-            out[name] = pd.Series([np.nan if v is None else float(v) for v in values], dtype=float)
+            numbers = [np.nan if v is None else float(v) for v in values]
+            out[name] = pd.Series(numbers, index=X.index, dtype=float)
     return pd.DataFrame(out, index=X.index)
 
 
@@ -301,10 +306,12 @@ def baseline_logistic(kinds: Mapping[str, str], random_state: int = 0) -> Any:
     categorical = [n for n, k in kinds.items() if k == "cat"]
     prepare = ColumnTransformer(
         [
-            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
+                                                keep_empty_features=True),
                                   StandardScaler()), numeric),
             ("cat", make_pipeline(
-                SimpleImputer(strategy="constant", fill_value="(missing)"),
+                SimpleImputer(strategy="constant", fill_value="(missing)",
+                              keep_empty_features=True),
                 OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=10)),
              categorical),
         ]
@@ -374,3 +381,56 @@ def headline(evaluation: Evaluation, scorer: str = "model") -> dict[str, Any]:
         "cost_at_staffed_rate_eur": staffed["cost"]["cost_eur"],
         "brier": m.get("brier"),
     }
+
+
+# --- a saved model on (new) data ---------------------------------------------------------------
+
+
+def evaluate_artifact(
+    folder: str | Path,
+    raw: Any,
+    settings: Settings,
+    *,
+    truth: pd.DataFrame | None = None,
+    since: datetime | None = None,
+    cutoff: datetime | None = None,
+) -> tuple[Evaluation, dict[str, Any]]:
+    """A saved model (``models/<version>/``) vs the rules vs a fresh logistic baseline.
+
+    Evaluates on labelled orders created from ``since`` on (default: the start
+    of the model's validation weeks, from its card, so no training order counts).
+    Labels are read as of ``cutoff`` (default: the latest event in the data) with
+    the model's maturity. The baseline learns from orders before the model's
+    training end. Returns the evaluation and a context dict for the report.
+    """
+    from fraud.model.dataset import LabelPolicy, build_dataset
+    from fraud.model.estimator import FraudModel
+    from fraud.rules import load_rules
+
+    folder = Path(folder)
+    model = FraudModel.load(folder)
+    card_path = folder / "card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+    split = card.get("split", {})
+    maturity = timedelta(days=float(card.get("label_policy", {}).get("maturity_days", 60)))
+    policy = LabelPolicy(cutoff or raw.last_event_time(), maturity)
+    rules = load_rules(settings.rules_path)
+    dataset = build_dataset(raw, policy, settings, rules=rules)
+    t = dataset.created_at
+    start = since or (datetime.fromisoformat(split["valid_start"]) if "valid_start" in split
+                      else None)
+    eval_mask = np.ones(len(t), dtype=bool) if start is None else np.array(
+        t >= pd.Timestamp(start), dtype=bool)
+    train_end = split.get("train_end")
+    train_mask = (np.array(t < pd.Timestamp(datetime.fromisoformat(train_end)), dtype=bool)
+                  if train_end else np.zeros(len(t), dtype=bool))
+    evaluation = compare_on_dataset(dataset, model, train_mask, eval_mask, settings, truth=truth)
+    context = {
+        "model": card.get("version", folder.name),
+        "rules": rules.version,
+        "data": dataset.source,
+        "evaluated from": start.isoformat() if start else "all orders",
+        "labels as of": policy.cutoff.isoformat(),
+        "maturity (days)": f"{maturity.total_seconds() / 86400:g}",
+    }
+    return evaluation, context

@@ -226,3 +226,20 @@ def write_report(
     (folder / "report.html").write_text(page, encoding="utf-8")
     files["html"] = folder / "report.html"
     return files
+
+
+def summary_text(metrics: Mapping[str, Any]) -> str:
+    """The overall and per-pattern tables as plain text, for the terminal."""
+    metrics = _json_safe(metrics)
+    lines = [f"{metrics['orders']} labelled orders, {metrics['fraud']} fraud"]
+    for header, rows in (overall_rows(metrics),
+                         pattern_rows(metrics, next(iter(metrics["scorers"].values()))
+                                      ["at_staffed_rate"])):
+        if not rows:
+            continue
+        cells = [header] + [[html.unescape(c) for c in row] for row in rows]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+        lines.append("")
+        for row in cells:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,282 @@
+"""Train a model end to end: data -> time-aware labels -> split by time -> fit ->
+evaluate against the rules and a baseline -> ``models/<version>/`` with a model card.
+
+The split is by time, never random: the model learns from earlier weeks
+(its last quarter calibrates the probabilities), a gap of days is skipped for
+label delay, and the figures come from the weeks after. Those figures, measured
+on orders the model never saw, go into the model card of the very model that
+is saved.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fraud.model.dataset import (
+    DEFAULT_MATURITY,
+    Dataset,
+    LabelPolicy,
+    RawData,
+    TimeSplit,
+    build_dataset,
+    data_fingerprint,
+    default_split,
+)
+from fraud.model.estimator import FraudModel, catalogue_kinds, feature_set_hash
+from fraud.model.evaluate import Evaluation, compare_on_dataset, headline
+from fraud.settings import Settings
+
+INTENDED_USE = (
+    "Ranks new web-shop orders by fraud risk for the order fraud scoring service: its "
+    "calibrated probability adds 100 x p points to the rule points, and the top orders are "
+    "held for a reviewer. A decision aid for staffed review, not an automatic verdict."
+)
+LIMITS = (
+    "Trained on the data named below only; fraud patterns that data lacks are not learned. "
+    "Labels are chargebacks and confirmed fraud known at the cut-off: fraud never reported "
+    "counts as good, so recall is measured against caught fraud. Probabilities are calibrated "
+    "on the latest training weeks and drift as traffic changes: retrain and compare regularly. "
+    "Not for decisions about people beyond the order in front of the reviewer."
+)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train on. ``cutoff`` defaults to the latest order or outcome in the data."""
+
+    cutoff: datetime | None = None
+    maturity: timedelta = DEFAULT_MATURITY
+    gap_days: float = 7.0
+    valid_days: float = 21.0
+    model_params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    version: str
+    path: Path
+    model: FraudModel
+    evaluation: Evaluation
+    card: dict[str, Any]
+    dataset: Dataset
+    split: TimeSplit
+
+
+def make_version(created: datetime, source: str, fingerprint: str) -> str:
+    """``2026-11-25-sim-a1b2c3d4``: day, data label, first 8 hex of the data fingerprint."""
+    label = "".join(c if c.isalnum() else "-" for c in source.lower()).strip("-") or "data"
+    return f"{created.astimezone(UTC):%Y-%m-%d}-{label}-{fingerprint[:8]}"
+
+
+def library_versions() -> dict[str, str]:
+    import lightgbm
+    import numpy
+    import pandas
+    import sklearn
+
+    return {"python": platform.python_version(), "lightgbm": lightgbm.__version__,
+            "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
+            "pandas": pandas.__version__}
+
+
+def _window(times: pd.Series) -> dict[str, str | None]:
+    if times.empty:
+        return {"first": None, "last": None}
+    return {"first": times.min().isoformat(), "last": times.max().isoformat()}
+
+
+def _slice_counts(dataset: Dataset, mask: np.ndarray) -> dict[str, Any]:
+    rows = mask & dataset.labelled
+    fraud = int(dataset.label[rows].sum())
+    return {"orders": int(mask.sum()), "labelled": int(rows.sum()), "fraud": fraud,
+            "fraud_rate": fraud / int(rows.sum()) if rows.sum() else None,
+            **_window(dataset.created_at[rows])}
+
+
+def model_card(
+    *,
+    version: str,
+    created: datetime,
+    dataset: Dataset,
+    split: TimeSplit,
+    train_mask: np.ndarray,
+    valid_mask: np.ndarray,
+    model: FraudModel,
+    evaluation: Evaluation,
+    fingerprint: str,
+    rules_version: str | None,
+) -> dict[str, Any]:
+    """Everything a reader needs to trust (or distrust) the model, as JSON-ready data."""
+    from fraud.signals import feature_catalogue
+
+    catalogue = feature_catalogue()
+    train_rows = train_mask & dataset.labelled
+    comparison = {name: headline(evaluation, name) for name in evaluation.metrics["scorers"]}
+    return {
+        "version": version,
+        "created_at": created.isoformat(),
+        "intended_use": INTENDED_USE,
+        "limits": LIMITS,
+        "features": [
+            {"name": s["name"], "kind": s["kind"], "encoding": s["encoding"],
+             "signal": catalogue[s["name"]].signal if s["name"] in catalogue else "",
+             "description": catalogue[s["name"]].description if s["name"] in catalogue else ""}
+            for s in model.encoding_
+        ],
+        "feature_set": feature_set_hash({s["name"]: s["kind"] for s in model.encoding_}),
+        "training_window": _window(dataset.created_at[train_rows]),
+        "label_policy": dataset.policy.describe(),
+        "split": {**split.describe(), "method": "by time; the last "
+                  f"{model.calibration_fraction:.0%} of training rows (by time) calibrate"},
+        "data": {
+            "source": dataset.source,
+            "fingerprint": fingerprint,
+            "fingerprint_of": "SHA-256 of the sorted 'order_id,label' lines of the labelled "
+            "orders in the training and validation slices",
+            "orders": len(dataset),
+            "labelled": int(dataset.labelled.sum()),
+            "train": _slice_counts(dataset, train_mask),
+            "validation": _slice_counts(dataset, valid_mask),
+        },
+        "model": {
+            "kind": "LightGBM gradient-boosted trees, target-encoded categories, isotonic "
+            "calibration",
+            "params": {k: v for k, v in model.get_params().items() if k != "kinds"},
+            "scale_pos_weight": model.scale_pos_weight_,
+            "trees": model.booster_.num_trees(),
+            "calibration": {k: v for k, v in model.calibration_.items() if k not in ("x", "y")},
+        },
+        "metrics": {"validation": comparison["model"], "comparison": comparison,
+                    "rules_version": rules_version},
+        "library_versions": library_versions(),
+    }
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{100 * value:.1f} %"
+
+
+def _num(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def card_markdown(card: Mapping[str, Any]) -> str:
+    """The model card for people (``card.md``)."""
+    data, split, metrics = card["data"], card["split"], card["metrics"]
+    lines = [
+        f"# Model card: {card['version']}", "",
+        f"Created {card['created_at']}.", "",
+        "## Intended use", "", card["intended_use"], "",
+        "## Limits", "", card["limits"], "",
+        "## Data", "",
+        f"- Source: `{data['source']}`; fingerprint `{data['fingerprint']}` "
+        f"({data['fingerprint_of']}).",
+        f"- {data['orders']} orders, {data['labelled']} labelled.",
+        f"- Training window: {card['training_window']['first']} to "
+        f"{card['training_window']['last']} ({data['train']['labelled']} labelled, "
+        f"{data['train']['fraud']} fraud, {_pct(data['train']['fraud_rate'])}).",
+        f"- Validation: {split['valid_start']} to {split['valid_end']} after a "
+        f"{split['gap_days']}-day gap ({data['validation']['labelled']} labelled, "
+        f"{data['validation']['fraud']} fraud).",
+        f"- Split: {split['method']}.", "",
+        "## Label policy", "",
+        *[f"- {k}: {v}" for k, v in card["label_policy"].items()], "",
+        "## Metrics on the validation weeks", "",
+        "| scorer | ROC-AUC | PR-AUC | "
+        + " | ".join(f"recall @{float(r) * 100:g}%" for r in metrics["validation"]["recall_at"])
+        + " | cost @staffed rate (EUR) |",
+        "|---|---|---|" + "---|" * len(metrics["validation"]["recall_at"]) + "---|",
+    ]
+    for name, m in metrics["comparison"].items():
+        lines.append(
+            f"| {name} | {_num(m['roc_auc'])} | {_num(m['pr_auc'])} | "
+            + " | ".join(_pct(v) for v in m["recall_at"].values())
+            + f" | {m['cost_at_staffed_rate_eur']:,.0f} |"
+        )
+    lines += ["", f"Rules compared: version `{metrics['rules_version']}`.", "",
+              "## Model", "", f"{card['model']['kind']}; {card['model']['trees']} trees, "
+              f"scale_pos_weight {card['model']['scale_pos_weight']:.1f}.", "",
+              "## Library versions", "",
+              ", ".join(f"{k} {v}" for k, v in card["library_versions"].items()), "",
+              "## Features", "", "| feature | kind | description |", "|---|---|---|"]
+    lines += [f"| `{f['name']}` | {f['kind']} | {f['description']} |" for f in card["features"]]
+    return "\n".join(lines) + "\n"
+
+
+def promote(model_dir: str | Path, version: str) -> None:
+    """Make ``version`` the one the service uses: ``CURRENT``, and a line in ``HISTORY``."""
+    folder = Path(model_dir)
+    if not (folder / version / "model.txt").exists():
+        raise FileNotFoundError(f"{folder / version}: no model.txt; train it first")
+    history = folder / "HISTORY"
+    lines = history.read_text(encoding="utf-8").split() if history.exists() else []
+    if not lines or lines[-1] != version:
+        lines.append(version)
+    history.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "CURRENT").write_text(version + "\n", encoding="utf-8")
+
+
+def train(
+    raw: RawData,
+    settings: Settings,
+    config: TrainConfig | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    truth: pd.DataFrame | None = None,
+    promote_version: bool = False,
+    now: datetime | None = None,
+) -> TrainResult:
+    """Train, evaluate and write ``<out_dir>/<version>/``; returns the version and figures.
+
+    ``out_dir`` defaults to ``settings.model_dir``. ``truth`` (the simulator's
+    ground truth) only adds per-pattern recall to the figures; it never trains.
+    """
+    from fraud.model.report import write_json
+    from fraud.rules import load_rules
+
+    config = config or TrainConfig()
+    created = now or datetime.now(UTC)
+    policy = LabelPolicy(config.cutoff or raw.last_event_time(), config.maturity)
+    rules = load_rules(settings.rules_path)
+    dataset = build_dataset(raw, policy, settings, rules=rules)
+    split = default_split(dataset.created_at, config.gap_days, config.valid_days)
+    train_mask, valid_mask = split.masks(dataset.created_at)
+    train_rows = train_mask & dataset.labelled
+    _require_both_classes(dataset, train_rows, "training")
+
+    kinds = catalogue_kinds(dataset.feature_names)
+    model = FraudModel(kinds, **dict(config.model_params))
+    model.fit(dataset.X(train_rows), dataset.label[train_rows].to_numpy().astype(int))
+    evaluation = compare_on_dataset(dataset, model, train_mask, valid_mask, settings,
+                                    truth=truth, kinds=kinds)
+
+    fingerprint = data_fingerprint(dataset.label[(train_mask | valid_mask) & dataset.labelled])
+    version = make_version(created, dataset.source, fingerprint)
+    folder = Path(out_dir if out_dir is not None else settings.model_dir) / version
+    model.export(folder)
+    card = model_card(version=version, created=created, dataset=dataset, split=split,
+                      train_mask=train_mask, valid_mask=valid_mask, model=model,
+                      evaluation=evaluation, fingerprint=fingerprint, rules_version=rules.version)
+    write_json(card, folder / "card.json")
+    (folder / "card.md").write_text(card_markdown(card), encoding="utf-8")
+    if promote_version:
+        promote(folder.parent, version)
+    return TrainResult(version, folder, model, evaluation, card, dataset, split)
+
+
+def _require_both_classes(dataset: Dataset, rows: np.ndarray, what: str) -> None:
+    labels = dataset.label[rows]
+    if labels.empty or labels.nunique() < 2:
+        raise ValueError(
+            f"the {what} slice has {int(rows.sum())} labelled orders and "
+            f"{int(labels.sum()) if not labels.empty else 0} fraud: it needs both fraud and good "
+            "orders (move the cut-off later, shorten the maturity or the validation window)"
+        )
