@@ -124,6 +124,9 @@ def _featurize(order: Order, context: Context, model: ModelScorer | None) -> tup
             unavailable, probability, reasons)
 
 
+MIN_PARALLEL = 1000
+"""Fewer orders than this are not worth forking for."""
+
 _JOB: tuple = ()  # (orders, context, model), inherited by forked workers
 
 
@@ -141,7 +144,7 @@ def _featurize_all(
     from fraud.places import warm_up
 
     warm_up()  # load postal tables once, before forking, so no worker pays for them
-    if n_jobs <= 1 or len(orders) < 1000 or "fork" not in mp.get_all_start_methods():
+    if n_jobs <= 1 or len(orders) < MIN_PARALLEL or "fork" not in mp.get_all_start_methods():
         return [_featurize(o, context, model) for o in orders]
     global _JOB
     step = -(-len(orders) // (n_jobs * 4))  # a few slices per worker evens out the load
