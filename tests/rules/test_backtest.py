@@ -160,7 +160,7 @@ def test_parallel_replay_gives_the_same_features_as_one_process(
     assert list(one.orders["keys"]) == list(two.orders["keys"])
 
 
-def test_orders_from_csv_and_parquet_replay_like_jsonl(sim, tmp_path: Path) -> None:
+def test_orders_from_a_csv_file_replay_like_jsonl(sim, tmp_path: Path) -> None:
     s, folder = sim
     s.write(tmp_path / "orders.csv")
     jsonl = [o.order_id for o in bt.read_order_file(folder / "orders.jsonl.gz")]
