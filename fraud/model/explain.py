@@ -135,7 +135,11 @@ def _fmt(template: str, fn: Callable[[Any], str] = number) -> Callable[[Any], st
 
 
 def _counted(template: str, one: str, many: str | None = None) -> Callable[[Any], str]:
-    return lambda v: template.format(count(v, one, many))
+    def words(v: Any) -> str:
+        text = template.format(count(v, one, many))
+        return "No " + text[2:] if text.startswith("0 ") else text  # "No orders", not "0 orders"
+
+    return words
 
 
 def _account_age(v: Any) -> str:
