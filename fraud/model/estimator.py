@@ -107,11 +107,15 @@ def _infer_kind(series: pd.Series) -> str:
 
 
 def _as_frame(X: Any) -> pd.DataFrame:
+    """A DataFrame as given (feature values may be text or None); arrays are checked."""
+    from sklearn.utils.validation import check_array
+
     if isinstance(X, pd.DataFrame):
-        return X
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise ValueError(f"X must be 2-dimensional, got shape {array.shape}")
+        if X.shape[0] == 0 or X.shape[1] == 0:
+            raise ValueError(f"Found array with shape {X.shape}: need at least 1 sample and "
+                             "1 feature")
+        return X.set_axis([str(c) for c in X.columns], axis=1)
+    array = check_array(X, dtype=None, ensure_all_finite="allow-nan")
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
@@ -199,14 +203,14 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         self._check_params()
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = frame.shape[1]
-        self.classes_ = np.array([0, 1])
         kinds = self._resolve_kinds(frame)
 
         n_cal = int(round(len(frame) * self.calibration_fraction))
         fit_rows, cal_rows = frame.iloc[: len(frame) - n_cal], frame.iloc[len(frame) - n_cal :]
         y_fit, y_cal = labels[: len(fit_rows)], labels[len(fit_rows) :]
         if len(np.unique(y_fit)) < 2:
-            raise ValueError(
+            raise ValueError(  # check_estimator expects "1 class" in this message
+                "1 class only: "
                 "the fitting slice (all but the last calibration_fraction of rows) must hold "
                 "both fraud (1) and good (0) rows"
             )
@@ -226,20 +230,24 @@ class FraudModel(ClassifierMixin, BaseEstimator):
                 f"and {self.num_leaves!r}"
             )
 
-    @staticmethod
-    def _check_target(y: Any, n_rows: int) -> np.ndarray:
-        labels = np.asarray(y)
-        if labels.ndim != 1 or len(labels) != n_rows:
-            raise ValueError(f"y must be 1-dimensional with {n_rows} values, got {labels.shape}")
-        if n_rows == 0:
-            raise ValueError("cannot fit on 0 rows")
-        values = set(pd.unique(labels).tolist())
-        if not values <= {0, 1} or len(values) < 2:
+    def _check_target(self, y: Any, n_rows: int) -> np.ndarray:
+        """0/1 per row, 1 for ``classes_[1]`` (the larger label: fraud when y is 0/1)."""
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import column_or_1d
+
+        if y is None:
+            raise ValueError("requires y to be passed, but the target y is None")
+        labels = column_or_1d(y, warn=True)
+        if len(labels) != n_rows:
+            raise ValueError(f"X has {n_rows} rows but y has {len(labels)} values")
+        check_classification_targets(labels)
+        self.classes_ = np.unique(labels)
+        if len(self.classes_) != 2:
             raise ValueError(
-                f"y must hold both classes 0 (good) and 1 (fraud) and nothing else; "
-                f"got {sorted(map(str, values))}"
+                "Only binary classification is supported: y must hold 2 classes (good and "
+                f"fraud), got {len(self.classes_)} class(es)"
             )
-        return labels.astype(np.int64)
+        return (labels == self.classes_[1]).astype(np.int64)
 
     def _resolve_kinds(self, frame: pd.DataFrame) -> dict[str, str]:
         given = dict(self.kinds or {})
@@ -345,8 +353,8 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         frame = _as_frame(X)
         if frame.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {frame.shape[1]} features, but FraudModel was fitted with "
-                f"{self.n_features_in_}"
+                f"X has {frame.shape[1]} features, but FraudModel is expecting "
+                f"{self.n_features_in_} features as input"
             )
         if isinstance(X, pd.DataFrame):
             missing = [n for n in self.feature_names_in_ if n not in frame.columns]
@@ -370,7 +378,8 @@ class FraudModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """1 where the calibrated fraud probability is at least one half."""
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        fraud = self.predict_proba(X)[:, 1] >= 0.5  # checks fitted before classes_ is read
+        return self.classes_[fraud.astype(int)]
 
     # --- the artifact --------------------------------------------------------------------------
 
