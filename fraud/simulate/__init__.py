@@ -114,6 +114,56 @@ class Simulation:
                 order["device_id"] = cols["device"][i]
             yield order
 
+    def order_lines(self) -> Iterator[str]:
+        """The same orders as :meth:`orders`, already as JSON text (the fast path for files).
+
+        Text values come from the simulator's own word lists, which hold no quotes,
+        backslashes or control characters, so they are written without escaping; a
+        test pins every line to ``json.dumps`` of :meth:`orders`.
+        """
+        c = self.block.cols
+        cat = catalogue()
+        price = io.cents_text(cat.price_cents)
+        item_head = [f'{{"sku":"{s}","category":"{cat.categories[k]}","unit_price":"{p}",'
+                     f'"quantity":' for s, k, p in zip(cat.sku.tolist(), cat.category.tolist(),
+                                                       price, strict=True)]
+        created = io.iso_times(c["t"]).tolist()
+        acc_created = io.iso_times(np.maximum(c["account_created"], 0)).tolist()
+        amount = io.cents_text(self.amount_cents)
+        bounds = np.searchsorted(self.block.item_row, np.arange(self.block.n + 1)).tolist()
+        item_sku, item_qty = self.block.item_sku.tolist(), self.block.item_qty.tolist()
+        col = {k: v.tolist() for k, v in c.items()}
+        oids = self.order_id.tolist()
+        name, email, phone, acc = col["name"], col["email"], col["phone"], col["account_id"]
+        bs, bh, bp, bc, bk = (col[k] for k in ("b_street", "b_house", "b_postal", "b_city",
+                                               "b_country"))
+        ss, sh, sp, sc, sk, sr = (col[k] for k in ("s_street", "s_house", "s_postal", "s_city",
+                                                   "s_country", "s_recipient"))
+        ip, ua, dev, method, ship = col["ip"], col["ua"], col["device"], col["method"], col["ship"]
+        cbin, c4, cc, tds = col["card_bin"], col["card_last4"], col["card_country"], col["three_ds"]
+        for i in self.rank.tolist():
+            customer = f'"name":"{name[i]}","email":"{email[i]}"'
+            if acc[i] is not None:
+                customer += f',"account_id":"{acc[i]}","account_created_at":"{acc_created[i]}"'
+            if phone[i] is not None:
+                customer += f',"phone":"{phone[i]}"'
+            recipient = f',"recipient":"{sr[i]}"' if sr[i] is not None else ""
+            card = (f',"card_bin":"{cbin[i]}","card_last4":"{c4[i]}","card_country":"{cc[i]}",'
+                    f'"three_ds":"{tds[i]}"' if cbin[i] is not None else "")
+            items = ",".join(f"{item_head[s]}{q}}}" for s, q in zip(
+                item_sku[bounds[i]:bounds[i + 1]], item_qty[bounds[i]:bounds[i + 1]], strict=True))
+            device = f',"device_id":"{dev[i]}"' if dev[i] is not None else ""
+            yield (
+                f'{{"order_id":"{oids[i]}","created_at":"{created[i]}","customer":{{{customer}}},'
+                f'"billing_address":{{"street":"{bs[i]}","house_number":"{bh[i]}",'
+                f'"postal_code":"{bp[i]}","city":"{bc[i]}","country":"{bk[i]}"}},'
+                f'"shipping_address":{{"street":"{ss[i]}","house_number":"{sh[i]}",'
+                f'"postal_code":"{sp[i]}","city":"{sc[i]}","country":"{sk[i]}"{recipient}}},'
+                f'"ip_address":"{ip[i]}","user_agent":"{ua[i]}",'
+                f'"payment":{{"method":"{method[i]}","amount":"{amount[i]}","currency":"EUR"{card}}},'
+                f'"items":[{items}],"shipping_method":"{ship[i]}"{device}}}'
+            )
+
     def truth(self) -> pd.DataFrame:
         """order_id, is_fraud, pattern ('none' when honest), honest_quirk ('none' when plain)."""
         pattern = self.block.cols["pattern"][self.rank]
@@ -128,22 +178,24 @@ class Simulation:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         if fmt == "jsonl":
-            return io.write_jsonl(self.orders(), path)
+            return io.write_lines(self.order_lines(), path)
         return io.write_table(self.orders(), path, fmt)
 
     def write_outcomes(self, path: str | Path) -> int:
         """Outcome events, one JSON object a line, in time order."""
         o = self.outcomes
-        records = ({"order_id": a, "outcome": b, "at": c} for a, b, c in zip(
-            o["order_id"].tolist(), o["outcome"].tolist(), o["at"].tolist(), strict=True))
-        return io.write_jsonl(records, Path(path))
+        lines = (f'{{"order_id":"{a}","outcome":"{b}","at":"{c}"}}' for a, b, c in zip(
+            o["order_id"].to_numpy().tolist(), o["outcome"].to_numpy().tolist(),
+            o["at"].to_numpy().tolist(), strict=True))
+        return io.write_lines(lines, Path(path))
 
     def write_truth(self, path: str | Path) -> None:
         """Ground truth as CSV (.gz ok)."""
-        t = self.truth()
-        rows = zip(t["order_id"], t["is_fraud"].astype(int), t["pattern"], t["honest_quirk"],
-                   strict=True)
-        io.write_csv_rows(rows, tuple(t.columns), Path(path))
+        c = self.block.cols
+        rows = zip(self.order_id[self.rank].tolist(),
+                   (c["pattern"][self.rank] != "none").astype(int).tolist(),
+                   c["pattern"][self.rank].tolist(), c["quirk"][self.rank].tolist(), strict=True)
+        io.write_csv_rows(rows, ("order_id", "is_fraud", "pattern", "honest_quirk"), Path(path))
 
     def pattern_table(self) -> pd.DataFrame:
         """Measured share of orders per fraud pattern and honest quirk, and the configured rate."""

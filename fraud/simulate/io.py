@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -63,6 +64,18 @@ def write_jsonl(records: Iterable[dict], path: Path) -> int:
         if buffer:
             fh.write(b"\n".join(buffer) + b"\n")
     return count
+
+
+def write_lines(lines: Iterable[str], path: Path) -> int:
+    """Ready-made JSON lines; returns how many were written."""
+    count = 0
+    with open_binary(path, "w") as fh:
+        while True:
+            chunk = list(itertools.islice(lines, 20_000))
+            if not chunk:
+                return count
+            fh.write(("\n".join(chunk) + "\n").encode())
+            count += len(chunk)
 
 
 def flatten(order: dict) -> dict:

@@ -381,5 +381,15 @@ def _ring(run: Run, budget: int) -> Block:
                             draw.pick(rng, world.FRAUD_CARD_COUNTRIES, members))[owner]
     _pay(run, cols, np.arange(size), {"card": 60, "klarna": 25, "paypal": 15}, card_country,
          np.array([0.5, 0.2, 0.05, 0.15, 0.1]))
+    _one_card_per_member(cols, owner)
     cols["ship"] = np.where(rng.random(size) < 0.15, "express", "standard").astype(object)
     return _block(cols, _lines(run, size, resale=0.5))
+
+
+def _one_card_per_member(cols: dict, owner: np.ndarray) -> None:
+    """Each ring account keeps using the card it was opened with."""
+    first: dict[int, int] = {}
+    for i in np.flatnonzero(cols["method"] == "card").tolist():
+        j = first.setdefault(int(owner[i]), i)
+        for f in ("card_bin", "card_last4", "card_country"):
+            cols[f][i] = cols[f][j]

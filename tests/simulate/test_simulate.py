@@ -216,3 +216,9 @@ def test_the_command_refuses_an_unknown_format(tmp_path):
     result = CliRunner().invoke(app, ["--orders", "10", "--out", str(tmp_path / "o.x"),
                                       "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_the_fast_json_lines_are_exactly_the_orders(sim, orders):
+    lines = list(sim.order_lines())
+    assert len(lines) == len(orders)
+    assert all(json.loads(line) == order for line, order in zip(lines, orders, strict=True))
