@@ -268,6 +268,61 @@ def replay_store(
                          n_jobs=n_jobs)
 
 
+# --- a replay kept on disk ---------------------------------------------------------------
+
+# Code whose change changes features: a cached replay made before such a change is stale.
+_FEATURE_CODE = ("features.py", "history.py", "keys.py", "geo.py", "places.py", "signals")
+
+
+def replay_fingerprint(inputs: Iterable[str | Path], settings: Settings) -> str:
+    """SHA-256 over the input files, the feature code and the settings features read.
+
+    Two replays with the same fingerprint have the same features, so a cached
+    one can stand in for computing them again.
+    """
+    import hashlib
+
+    import fraud
+
+    digest = hashlib.sha256(fraud.__version__.encode())
+    for path in inputs:
+        with Path(path).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    root = Path(fraud.__file__).parent
+    for name in _FEATURE_CODE:
+        for source in sorted((root / name).rglob("*.py")) if (root / name).is_dir() else [
+                root / name]:
+            digest.update(source.read_bytes())
+    relevant = settings.model_dump(mode="json", include={
+        "geoip_city_path", "geoip_asn_path", "geoip_anonymous_path", "forwarders_path",
+        "fx_rates"})
+    digest.update(json.dumps(relevant, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def save_replay(replay: Replay, path: str | Path, fingerprint: str) -> None:
+    """Keep a replay on disk (pickle: load only files you wrote yourself)."""
+    import pickle
+
+    Path(path).write_bytes(pickle.dumps((fingerprint, replay), protocol=5))
+
+
+def load_replay(path: str | Path, fingerprint: str) -> Replay | None:
+    """The replay saved at ``path`` if it was made from the same inputs and code, else ``None``."""
+    import pickle
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        saved, replay = pickle.loads(path.read_bytes())  # noqa: S301 - the user's own file
+    except Exception:  # unreadable or from an older layout: compute again
+        log.warning("ignoring unreadable replay cache %s", path)
+        return None
+    return replay if saved == fingerprint and isinstance(replay, Replay) else None
+
+
 # --- labels ------------------------------------------------------------------------------
 
 
@@ -643,11 +698,14 @@ __all__ = [
     "labels_for",
     "membership",
     "outcomes_frame",
+    "load_replay",
     "read_order_file",
     "replay_files",
+    "replay_fingerprint",
     "replay_orders",
     "replay_store",
     "rule_stats",
+    "save_replay",
     "run_rules",
     "thresholds_from_settings",
 ]

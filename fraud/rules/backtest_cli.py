@@ -226,13 +226,16 @@ def backtest_command(
         help="Also write the result: .json (everything) or .csv (rules; summary and "
              "changed orders beside it).")] = None,
     show: Annotated[int, typer.Option(help="How many changed orders to list.")] = 20,
+    cache: Annotated[Path | None, typer.Option(
+        help="Keep the computed features in this file and reuse them while the orders, "
+             "outcomes, feature code and settings are unchanged (files only).")] = None,
     jobs: Annotated[int, typer.Option(
         help="Processes computing features (default: one per CPU, at most 4).")] = 0,
 ) -> None:
     """Backtest a rules file against the current rules on labelled orders: per-rule hits,
     precision and recall, review and decline rates, and the orders that change action."""
     from fraud.rules import load_rules
-    from fraud.rules.backtest import backtest, labels_for, replay_files, replay_store
+    from fraud.rules.backtest import backtest, labels_for, replay_store
     from fraud.settings import get_settings
     from fraud.simulate import read_truth
 
@@ -248,8 +251,9 @@ def backtest_command(
             replay = _replay_from_store(settings, _moment(since, "--since"),
                                         _moment(until, "--until"), replay_store, n_jobs)
         else:
-            replay = replay_files(_existing(orders, "orders"), _existing(outcomes, "outcomes"),
-                                  settings=settings, n_jobs=n_jobs)
+            replay = _replay_files_cached(_existing(orders, "orders"),
+                                          _existing(outcomes, "outcomes"), settings, n_jobs,
+                                          cache)
         if len(replay) == 0:
             raise _fail("no orders to replay")
         labels = labels_for(replay, _moment(cutoff, "--cutoff"), truth_frame)
@@ -265,6 +269,23 @@ def backtest_command(
         except ValueError as exc:
             raise _fail(str(exc)) from None
         typer.echo(f"\nwritten: {', '.join(str(p) for p in written)}")
+
+
+def _replay_files_cached(
+    orders: Any, outcomes: Any, settings: Any, n_jobs: int, cache: Path | None
+) -> Any:
+    from fraud.rules.backtest import load_replay, replay_files, replay_fingerprint, save_replay
+
+    if cache is None:
+        return replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs)
+    fingerprint = replay_fingerprint([p for p in (orders, outcomes) if p], settings)
+    replay = load_replay(cache, fingerprint)
+    if replay is not None:
+        typer.echo(f"features from {cache}", err=True)
+        return replay
+    replay = replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs)
+    save_replay(replay, cache, fingerprint)
+    return replay
 
 
 def _replay_from_store(

@@ -361,3 +361,20 @@ def test_cli_backtest_needs_one_source_of_orders_and_reports_bad_rules(tmp_path:
     orders.write_text("")
     res = CliRunner().invoke(_cli(), ["backtest", "--rules", str(rules), "--orders", str(orders)])
     assert res.exit_code == 1 and "amount_euros" in res.output
+
+
+def test_a_saved_replay_is_reused_only_for_the_same_inputs(sim, sim_replay, settings,
+                                                           tmp_path: Path) -> None:
+    _, folder = sim
+    inputs = [folder / "orders.jsonl.gz", folder / "outcomes.jsonl.gz"]
+    fingerprint = bt.replay_fingerprint(inputs, settings)
+    bt.save_replay(sim_replay, tmp_path / "replay.pkl", fingerprint)
+    loaded = bt.load_replay(tmp_path / "replay.pkl", fingerprint)
+    assert loaded is not None
+    assert list(loaded.orders["features"]) == list(sim_replay.orders["features"])
+    other = tmp_path / "outcomes.jsonl"
+    other.write_text(json.dumps({"order_id": "O-00000001", "outcome": "paid",
+                                 "at": "2025-09-01T10:00:00+00:00"}) + "\n")
+    assert bt.replay_fingerprint([inputs[0], other], settings) != fingerprint
+    assert bt.load_replay(tmp_path / "replay.pkl", "something else") is None
+    assert bt.load_replay(tmp_path / "missing.pkl", fingerprint) is None
