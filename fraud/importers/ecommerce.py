@@ -555,3 +555,17 @@ def mask_placeholders(frame: pd.DataFrame) -> pd.DataFrame:
         out[name] = None
     return out
 
+
+
+DATA_ENV = "FRAUD_ECOMMERCE_DATA"
+
+
+def default_data_path() -> Path:
+    """Where the data set is read from: ``$FRAUD_ECOMMERCE_DATA``, else
+    ``../shared/data/ecommerce-fraud`` next to the repository. It is never committed."""
+    import os
+
+    given = os.environ.get(DATA_ENV)
+    if given:
+        return Path(given)
+    return (Path(__file__).resolve().parents[2] / "../shared/data/ecommerce-fraud").resolve()
