@@ -76,12 +76,14 @@ def plot_calibration(evaluation: Evaluation, path: Path, bins: int = 10) -> Path
             observed, predicted = calibration_curve(
                 evaluation.y, np.clip(s.scores, 0, 1), n_bins=bins, strategy="quantile"
             )
-            ax.plot(predicted, observed, marker="o", ms=3, label=s.name)
-    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-    ax.set(xscale="symlog", yscale="symlog", xlabel="predicted fraud probability",
-           ylabel="observed fraud rate", title="Calibration (quantile bins)")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+            # log axes: fraud is rare, so nearly every bin sits below a few percent
+            ax.plot(np.clip(predicted, 1e-4, 1), np.clip(observed, 1e-4, 1), marker="o", ms=3,
+                    label=s.name)
+    ax.plot([1e-4, 1], [1e-4, 1], color="grey", lw=0.8, ls="--")
+    ax.set(xscale="log", yscale="log", xlabel="predicted fraud probability",
+           ylabel="observed fraud rate (0 drawn at 1e-4)", title="Calibration (quantile bins)")
+    ax.set_xlim(1e-4, 1)
+    ax.set_ylim(1e-4, 1)
     ax.legend(loc="upper left")
     return _save(fig, path)
 
