@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from fraud.simulate import io, patterns
+from fraud.simulate import io, jsonlines, patterns
 from fraud.simulate.catalogue import catalogue
 from fraud.simulate.draw import Run
 from fraud.simulate.io import FORMATS, read_orders, read_outcomes, read_truth
@@ -115,54 +115,11 @@ class Simulation:
             yield order
 
     def order_lines(self) -> Iterator[str]:
-        """The same orders as :meth:`orders`, already as JSON text (the fast path for files).
-
-        Text values come from the simulator's own word lists, which hold no quotes,
-        backslashes or control characters, so they are written without escaping; a
-        test pins every line to ``json.dumps`` of :meth:`orders`.
-        """
-        c = self.block.cols
-        cat = catalogue()
-        price = io.cents_text(cat.price_cents)
-        item_head = [f'{{"sku":"{s}","category":"{cat.categories[k]}","unit_price":"{p}",'
-                     f'"quantity":' for s, k, p in zip(cat.sku.tolist(), cat.category.tolist(),
-                                                       price, strict=True)]
-        created = io.iso_times(c["t"]).tolist()
-        acc_created = io.iso_times(np.maximum(c["account_created"], 0)).tolist()
-        amount = io.cents_text(self.amount_cents)
-        bounds = np.searchsorted(self.block.item_row, np.arange(self.block.n + 1)).tolist()
-        item_sku, item_qty = self.block.item_sku.tolist(), self.block.item_qty.tolist()
-        col = {k: v.tolist() for k, v in c.items()}
-        oids = self.order_id.tolist()
-        name, email, phone, acc = col["name"], col["email"], col["phone"], col["account_id"]
-        bs, bh, bp, bc, bk = (col[k] for k in ("b_street", "b_house", "b_postal", "b_city",
-                                               "b_country"))
-        ss, sh, sp, sc, sk, sr = (col[k] for k in ("s_street", "s_house", "s_postal", "s_city",
-                                                   "s_country", "s_recipient"))
-        ip, ua, dev, method, ship = col["ip"], col["ua"], col["device"], col["method"], col["ship"]
-        cbin, c4, cc, tds = col["card_bin"], col["card_last4"], col["card_country"], col["three_ds"]
-        for i in self.rank.tolist():
-            customer = f'"name":"{name[i]}","email":"{email[i]}"'
-            if acc[i] is not None:
-                customer += f',"account_id":"{acc[i]}","account_created_at":"{acc_created[i]}"'
-            if phone[i] is not None:
-                customer += f',"phone":"{phone[i]}"'
-            recipient = f',"recipient":"{sr[i]}"' if sr[i] is not None else ""
-            card = (f',"card_bin":"{cbin[i]}","card_last4":"{c4[i]}","card_country":"{cc[i]}",'
-                    f'"three_ds":"{tds[i]}"' if cbin[i] is not None else "")
-            items = ",".join(f"{item_head[s]}{q}}}" for s, q in zip(
-                item_sku[bounds[i]:bounds[i + 1]], item_qty[bounds[i]:bounds[i + 1]], strict=True))
-            device = f',"device_id":"{dev[i]}"' if dev[i] is not None else ""
-            yield (
-                f'{{"order_id":"{oids[i]}","created_at":"{created[i]}","customer":{{{customer}}},'
-                f'"billing_address":{{"street":"{bs[i]}","house_number":"{bh[i]}",'
-                f'"postal_code":"{bp[i]}","city":"{bc[i]}","country":"{bk[i]}"}},'
-                f'"shipping_address":{{"street":"{ss[i]}","house_number":"{sh[i]}",'
-                f'"postal_code":"{sp[i]}","city":"{sc[i]}","country":"{sk[i]}"{recipient}}},'
-                f'"ip_address":"{ip[i]}","user_agent":"{ua[i]}",'
-                f'"payment":{{"method":"{method[i]}","amount":"{amount[i]}","currency":"EUR"{card}}},'
-                f'"items":[{items}],"shipping_method":"{ship[i]}"{device}}}'
-            )
+        """The same orders as :meth:`orders`, as JSON text (without the newline)."""
+        lines = jsonlines.order_lines(self)
+        for start in range(0, len(lines), 50_000):
+            for line in lines.slice(start, 50_000).to_pylist():
+                yield line[:-1]
 
     def truth(self) -> pd.DataFrame:
         """order_id, is_fraud, pattern ('none' when honest), honest_quirk ('none' when plain)."""
@@ -178,7 +135,7 @@ class Simulation:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         if fmt == "jsonl":
-            return io.write_lines(self.order_lines(), path)
+            return jsonlines.write(jsonlines.order_lines(self), path)
         return io.write_table(self.orders(), path, fmt)
 
     def write_outcomes(self, path: str | Path) -> int:
