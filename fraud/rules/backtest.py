@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -92,7 +92,7 @@ class Replay:
         return replace(self, orders=frame, model_version=model_version)
 
 
-def outcomes_frame(events: Iterable[Mapping[str, Any] | tuple[str, Any, Any]]) -> pd.DataFrame:
+def outcomes_frame(events: Iterable[Mapping[str, Any] | Sequence[Any]]) -> pd.DataFrame:
     """Outcome events (dicts with order_id/outcome/at, or tuples) as a frame with UTC times."""
     rows = [
         (e["order_id"], str(e["outcome"]), e["at"]) if isinstance(e, Mapping) else tuple(e)
@@ -189,7 +189,9 @@ def replay_orders(
     """
     settings = settings or (context.settings if context is not None else get_settings())
     orders = sorted(orders, key=lambda o: (o.created_at, o.order_id))
-    events = outcomes if isinstance(outcomes, pd.DataFrame) else outcomes_frame(outcomes)
+    if isinstance(outcomes, pd.DataFrame):  # e.g. Simulation.outcomes, with ISO text times
+        outcomes = outcomes[["order_id", "outcome", "at"]].itertuples(index=False)
+    events = outcomes_frame(outcomes)
     known = {o.order_id for o in orders}
     events = events[events["order_id"].isin(known)]
     history = MemoryHistory.from_orders(
@@ -260,7 +262,8 @@ def replay_store(
     and their reported outcomes."""
     from fraud.store.repository import iter_orders
 
-    orders, events = [], []
+    orders: list[Order] = []
+    events: list[tuple[str, str, datetime]] = []
     for order, stored in iter_orders(session, since, until):
         orders.append(order)
         events.extend((o.order_id, o.outcome.value, o.at) for o in stored)

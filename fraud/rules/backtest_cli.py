@@ -102,7 +102,7 @@ def _rule_rows(result: BacktestResult) -> list[list[str]]:
     for rule_id in dict.fromkeys(result.rules["rule_id"]):
         a = cur.loc[rule_id] if cur is not None and rule_id in cur.index else None
         b = cand.loc[rule_id] if cand is not None and rule_id in cand.index else None
-        in_sets = (a if a is not None else b)["in_sets"]
+        in_sets = a["in_sets"] if a is not None else b["in_sets"]  # type: ignore[index]
 
         def cell(metric: str, fmt: Any, a: Any = a, b: Any = b) -> str:
             return _pair(None if a is None else fmt(a[metric]),
@@ -246,7 +246,7 @@ def backtest_command(
     try:
         candidate = load_rules(_existing(rules, "rules"))
         current = load_rules(_existing(against, "rules") or settings.rules_path)
-        truth_frame = read_truth(truth) if _existing(truth, "truth") else None
+        truth_frame = read_truth(truth) if truth and _existing(truth, "truth") else None
         if from_store:
             replay = _replay_from_store(settings, _moment(since, "--since"),
                                         _moment(until, "--until"), replay_store, n_jobs)

@@ -121,6 +121,7 @@ def test_replayed_decisions_equal_scoring_each_order_with_the_live_pipeline(
     s, folder = sim
     orders = list(bt.read_order_file(folder / "orders.jsonl.gz"))
     events = outcomes_frame(s.outcomes.to_dict("records"))
+    assert replay_orders(orders[:5], s.outcomes, settings=settings).outcomes["at"].dtype.tz
     history = MemoryHistory.from_orders(
         orders, zip(events["order_id"], events["outcome"].map(Outcome), events["at"],
                     strict=True))
