@@ -40,9 +40,11 @@ def simulate_command(
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    written = sim.write(out, fmt)
     outcomes_path = outcomes_out or _beside(out, "outcomes.jsonl.gz")
     truth_path = truth_out or _beside(out, "truth.csv.gz")
+    for path in (out, outcomes_path, truth_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    written = sim.write(out, fmt)
     events = sim.write_outcomes(outcomes_path)
     sim.write_truth(truth_path)
     took = time.perf_counter() - began

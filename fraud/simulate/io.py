@@ -44,9 +44,10 @@ def cents_text(cents: np.ndarray) -> list[str]:
 
 
 def open_binary(path: Path, mode: str) -> IO[bytes]:
-    """Gzip when the name ends in .gz."""
+    """Gzip when the name ends in .gz; opened for binary reading or writing."""
     if str(path).endswith(".gz"):
-        return gzip.open(path, mode + "b", compresslevel=6)
+        # mtime=0: the same data gives the same bytes (the header holds no clock time)
+        return gzip.GzipFile(path, mode + "b", compresslevel=6, mtime=0)
     return open(path, mode + "b")  # noqa: SIM115 - the caller closes it
 
 

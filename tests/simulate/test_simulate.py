@@ -32,11 +32,13 @@ OUTCOMES = {"paid", "refunded", "chargeback", "fraud_confirmed", "legit_confirme
 def test_the_same_seed_gives_byte_identical_files(tmp_path):
     for name in ("a", "b"):
         sim = simulate(1500, days=20, seed=5)
-        sim.write(tmp_path / f"{name}.jsonl")
-        sim.write_outcomes(tmp_path / f"{name}_out.jsonl")
-        sim.write_truth(tmp_path / f"{name}_truth.csv")
-    for suffix in (".jsonl", "_out.jsonl", "_truth.csv"):
-        assert (tmp_path / f"a{suffix}").read_bytes() == (tmp_path / f"b{suffix}").read_bytes()
+        folder = tmp_path / name
+        folder.mkdir()
+        sim.write(folder / "orders.jsonl.gz")
+        sim.write_outcomes(folder / "outcomes.jsonl")
+        sim.write_truth(folder / "truth.csv.gz")
+    for file in ("orders.jsonl.gz", "outcomes.jsonl", "truth.csv.gz"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
 def test_another_seed_gives_other_orders():
