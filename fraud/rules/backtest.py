@@ -277,8 +277,11 @@ def replay_store(
 _FEATURE_CODE = ("features.py", "history.py", "keys.py", "geo.py", "places.py", "signals")
 
 
-def replay_fingerprint(inputs: Iterable[str | Path], settings: Settings) -> str:
-    """SHA-256 over the input files, the feature code and the settings features read.
+def replay_fingerprint(
+    inputs: Iterable[str | Path], settings: Settings, model_version: str = RULES_ONLY
+) -> str:
+    """SHA-256 over the input files, the feature code, the settings features read
+    and the model version whose probabilities the replay holds.
 
     Two replays with the same fingerprint have the same features, so a cached
     one can stand in for computing them again.
@@ -287,7 +290,7 @@ def replay_fingerprint(inputs: Iterable[str | Path], settings: Settings) -> str:
 
     import fraud
 
-    digest = hashlib.sha256(fraud.__version__.encode())
+    digest = hashlib.sha256(f"{fraud.__version__}\n{model_version}\n".encode())
     for path in inputs:
         with Path(path).open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):

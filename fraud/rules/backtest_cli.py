@@ -226,6 +226,9 @@ def backtest_command(
         help="Also write the result: .json (everything) or .csv (rules; summary and "
              "changed orders beside it).")] = None,
     show: Annotated[int, typer.Option(help="How many changed orders to list.")] = 20,
+    with_model: Annotated[bool, typer.Option(
+        "--with-model", help="Add the current model's probability (FRAUD_MODEL_DIR, "
+        "FRAUD_MODEL_VERSION) to both sets' scores, as live scoring does.")] = False,
     cache: Annotated[Path | None, typer.Option(
         help="Keep the computed features in this file and reuse them while the orders, "
              "outcomes, feature code and settings are unchanged (files only).")] = None,
@@ -247,13 +250,14 @@ def backtest_command(
         candidate = load_rules(_existing(rules, "rules"))
         current = load_rules(_existing(against, "rules") or settings.rules_path)
         truth_frame = read_truth(truth) if truth and _existing(truth, "truth") else None
+        model = _current_model(settings) if with_model else None
         if from_store:
             replay = _replay_from_store(settings, _moment(since, "--since"),
-                                        _moment(until, "--until"), replay_store, n_jobs)
+                                        _moment(until, "--until"), replay_store, n_jobs, model)
         else:
             replay = _replay_files_cached(_existing(orders, "orders"),
                                           _existing(outcomes, "outcomes"), settings, n_jobs,
-                                          cache)
+                                          cache, model)
         if len(replay) == 0:
             raise _fail("no orders to replay")
         labels = labels_for(replay, _moment(cutoff, "--cutoff"), truth_frame)
@@ -271,25 +275,37 @@ def backtest_command(
         typer.echo(f"\nwritten: {', '.join(str(p) for p in written)}")
 
 
+def _current_model(settings: Any) -> Any:
+    """The model the service would serve; refuses to go on without one."""
+    from fraud.model.registry import ModelRegistry
+
+    model = ModelRegistry(settings.model_dir).load(settings.model_version)
+    if model is None:
+        raise _fail(f"--with-model: no current model in {settings.model_dir}")
+    return model
+
+
 def _replay_files_cached(
-    orders: Any, outcomes: Any, settings: Any, n_jobs: int, cache: Path | None
+    orders: Any, outcomes: Any, settings: Any, n_jobs: int, cache: Path | None, model: Any
 ) -> Any:
+    from fraud.model.scorer import RULES_ONLY
     from fraud.rules.backtest import load_replay, replay_files, replay_fingerprint, save_replay
 
     if cache is None:
-        return replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs)
-    fingerprint = replay_fingerprint([p for p in (orders, outcomes) if p], settings)
+        return replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs, model=model)
+    fingerprint = replay_fingerprint([p for p in (orders, outcomes) if p], settings,
+                                     model.version if model is not None else RULES_ONLY)
     replay = load_replay(cache, fingerprint)
     if replay is not None:
         typer.echo(f"features from {cache}", err=True)
         return replay
-    replay = replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs)
+    replay = replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs, model=model)
     save_replay(replay, cache, fingerprint)
     return replay
 
 
 def _replay_from_store(
-    settings: Any, since: Any, until: Any, replay_store: Any, n_jobs: int
+    settings: Any, since: Any, until: Any, replay_store: Any, n_jobs: int, model: Any
 ) -> Any:
     from sqlalchemy.orm import Session
 
@@ -298,7 +314,8 @@ def _replay_from_store(
     engine = make_engine(settings.resolved_database_url)
     try:
         with Session(engine) as session:
-            return replay_store(session, since, until, settings=settings, n_jobs=n_jobs)
+            return replay_store(session, since, until, settings=settings, n_jobs=n_jobs,
+                                model=model)
     finally:
         engine.dispose()
 
