@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from fraud.importers.ecommerce import (
+    LABEL_DELAY,
     PLACEHOLDER_FEATURES,
     EcommerceData,
     load_ecommerce,
@@ -215,7 +216,7 @@ def run_benchmark(
         feature_seconds=round(seconds, 2),
         seconds_per_order_ms=round(1000 * seconds / max(1, len(frame)), 3),
         notes={
-            "label_delay_days": 30,
+            "label_delay_days": LABEL_DELAY.days,
             "skipped_signals": sorted(data.skip),
             "test_share": test_share,
             "seed": seed,
