@@ -100,7 +100,7 @@ def line_counts(rng: np.random.Generator, n: int, mean_extra: float = 0.6) -> np
 
 @lru_cache(maxsize=1)
 def catalogue() -> Catalogue:
-    """The fixed catalogue (about 1,700 SKUs)."""
+    """The fixed catalogue (1,840 SKUs)."""
     rng = np.random.default_rng(20_24)
     skus, cats, prices, first, count, qty, resale = [], [], [], [], [], [], []
     for ci, (_name, prefix, subtypes, is_resale, qty_weights) in enumerate(_CATEGORIES):
