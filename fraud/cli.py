@@ -22,9 +22,13 @@ app = typer.Typer(
 apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Check and test rules files.", no_args_is_help=True)
+models_app = typer.Typer(help="List, promote and roll back model versions.", no_args_is_help=True)
+import_app = typer.Typer(help="Import orders from other formats.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
+app.add_typer(models_app, name="models")
+app.add_typer(import_app, name="import")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -76,7 +80,7 @@ def serve(
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Run the HTTP service (JSON API and review pages)."""
+    """Run the HTTP service (the JSON API and its OpenAPI page)."""
     import os
 
     import uvicorn
@@ -198,6 +202,28 @@ def _session(settings: Settings):  # noqa: ANN202 - a contextmanager
     _prepare_data_dir(settings)
     upgrade_database(settings.resolved_database_url)
     return Session(make_engine(settings.resolved_database_url), expire_on_commit=False)
+
+
+def _register_commands() -> None:
+    """Commands that live beside the library part they drive."""
+    from fraud.importers.cli import import_command
+    from fraud.model_cli import evaluate_command, train_command
+    from fraud.model_registry_cli import models_list, models_promote, models_rollback
+    from fraud.rules.backtest_cli import backtest_command, shadow_report_command
+    from fraud.simulate_cli import simulate_command
+
+    app.command("simulate", help=simulate_command.__doc__)(simulate_command)
+    app.command("train", help=train_command.__doc__)(train_command)
+    app.command("evaluate", help=evaluate_command.__doc__)(evaluate_command)
+    models_app.command("list")(models_list)
+    models_app.command("promote")(models_promote)
+    models_app.command("rollback")(models_rollback)
+    rules_app.command("backtest")(backtest_command)
+    rules_app.command("shadow-report")(shadow_report_command)
+    import_app.command("ecommerce")(import_command)
+
+
+_register_commands()
 
 
 def main() -> None:

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
 from fraud.errors import FraudError
+from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.rules import RuleBook
+from fraud.rules.shadow import ShadowRunner
 from fraud.schema import Order
 from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
@@ -38,7 +40,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     rulebook: RuleBook
     geo: Any | None = None
-    model: ModelScorer | None = None
+    models: ModelHolder | None = None
+    shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -57,12 +60,26 @@ class Runtime:
 
         warm_up()
         rulebook = RuleBook(settings.rules_path)
+        models = ModelHolder(ModelRegistry(settings.model_dir), pinned=settings.model_version)
+        error = models.reload()
+        if error is not None:
+            log.warning("model unavailable: %s", error.message)
+            problems["model"] = error.message
+        shadow = None
+        if settings.shadow_rules_path is not None:
+            try:
+                shadow = ShadowRunner.from_path(settings.shadow_rules_path)
+            except FraudError as exc:
+                log.error("shadow rules not loaded: %s", exc.message)
+                problems["shadow_rules"] = exc.message
         runtime = cls(
             settings=settings,
             engine=engine,
             sessions=sessionmaker(engine, expire_on_commit=False),
             rulebook=rulebook,
             geo=geo,
+            models=models,
+            shadow=shadow,
             problems=problems,
         )
         if settings.demo:
@@ -102,24 +119,49 @@ class Runtime:
         return Context(settings=self.settings, geo=self.geo, history=self.history)
 
     def score(self, order: Order) -> repository.StoredDecision:
-        """Score and store one order; a repeated order id returns the stored decision."""
+        """Score and store one order; a repeated order id returns the stored decision.
+
+        With shadow rules configured, the candidate set is decided on the same
+        features and stored apart; it never changes the answer.
+        """
         with self.sessions() as session:
             existing = repository.find_decision(session, order.order_id)
             if existing is not None:
                 return existing
-        scored = self.evaluate(order)
+        ctx = self.context()
+        scored = self._score(order, ctx)
         with self.sessions() as session:
-            return repository.save_decision(session, order, scored.decision, scored.features.values)
+            stored = repository.save_decision(
+                session, order, scored.decision, scored.features.values
+            )
+            if stored.created and self.shadow is not None:
+                self.shadow.record(session, order, ctx, scored)
+            return stored
 
-    def evaluate(self, order: Order) -> Scored:
-        """Score without storing (what-if, shadow evaluation)."""
+    def _score(self, order: Order, ctx: Context) -> Scored:
         return score_order(
             order,
-            self.context(),
+            ctx,
             self.rulebook.current,
             self.model,
-            model_unavailable="model" in self.problems,
+            model_unavailable=self.model_unavailable(),
         )
+
+    @property
+    def model(self) -> ModelScorer | None:
+        """The model in use now; a promotion is picked up within a second, no restart."""
+        if self.models is None:
+            return None
+        self.models.maybe_reload()
+        return self.models.current
+
+    def model_unavailable(self) -> bool:
+        """A model was asked for but none could be loaded: decisions lean to review."""
+        return self.models is not None and self.models.current is None and bool(self.models.problem)
+
+    def evaluate(self, order: Order) -> Scored:
+        """Score without storing (what-if)."""
+        return self._score(order, self.context())
 
     def get_order(self, order_id: str) -> repository.StoredOrder | None:
         with self.sessions() as session:
@@ -147,8 +189,15 @@ class Runtime:
             return "unavailable", checks
         checks["rules"] = self.rulebook.current.version
         checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
-        checks["model"] = self.model.version if self.model else self.problems.get("model", "none")
-        degraded = self.geo is None or "model" in self.problems
+        model = self.model
+        checks["model"] = (
+            model.version
+            if model
+            else (
+                self.models.problem if self.models and self.models.problem else "none (rules only)"
+            )
+        )
+        degraded = self.geo is None or self.model_unavailable()
         return ("degraded" if degraded else "ok"), checks
 
 

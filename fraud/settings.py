@@ -14,6 +14,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
+# The default model ships in the project's models/ folder, found from the package, not the cwd.
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 class Settings(BaseSettings):
@@ -46,8 +48,13 @@ class Settings(BaseSettings):
         None,
         description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`.",
     )
+    shadow_rules_path: Path | None = Field(
+        None,
+        description="Candidate rules YAML decided beside the live rules on every scored order "
+        "and stored apart (shadow_decisions); it never acts.",
+    )
     model_dir: Path = Field(
-        Path("models"),
+        BUNDLED_MODEL_DIR,
         description="Folder of trained model versions (`<model_dir>/<version>/`); the file "
         "`<model_dir>/CURRENT` names the version the service uses.",
     )

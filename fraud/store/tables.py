@@ -159,3 +159,8 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+
+# Tables defined in their own modules register on `metadata` when imported; import them
+# here so every user of `metadata` (Alembic, the schema test) sees the whole schema.
+from fraud.store import shadow as _shadow  # noqa: E402, F401

@@ -15,7 +15,8 @@ from fraud.store import apikeys
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path, _env_file=None)
+    """Rules only: tests about the model use the bundled one explicitly."""
+    return Settings(data_dir=tmp_path, model_dir=tmp_path / "no-models", _env_file=None)
 
 
 @pytest.fixture

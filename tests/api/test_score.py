@@ -174,3 +174,28 @@ def test_hostile_text_comes_back_as_data_not_markup(client):
     response = client.get("/v1/orders/O-xss-1")
     assert response.headers["content-type"].startswith("application/json")
     assert json.loads(response.text)["order"]["customer"]["name"] == name
+
+
+def test_with_the_bundled_model_the_decision_names_it_and_gives_a_probability(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from fraud.runtime import Runtime
+    from fraud.settings import BUNDLED_MODEL_DIR, Settings
+    from fraud.store import apikeys
+
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    runtime = Runtime.start(settings)
+    try:
+        with runtime.sessions() as session:
+            key = apikeys.create_api_key(session, "svc")
+        with TestClient(create_app(settings, runtime=runtime)) as client:
+            body = client.post(
+                "/v1/score", json=make_order_data(), headers={"Authorization": f"Bearer {key}"}
+            ).json()
+    finally:
+        runtime.close()
+    current = (BUNDLED_MODEL_DIR / "CURRENT").read_text(encoding="utf-8").strip()
+    assert body["versions"]["model"] == current
+    assert 0.0 <= body["model_probability"] <= 1.0
+    assert body["signals_unavailable"] == []
