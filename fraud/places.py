@@ -205,6 +205,8 @@ def _country(country: str) -> _CountryData:
     localities: dict[str, list[Locality]] = defaultdict(list)
     codes_by_name: dict[str, set[str]] = defaultdict(set)
     for row in rows:
+        if not row.get("code") or not row.get("localityName"):
+            continue  # some countries' files (e.g. US) have rows without a locality
         key = postal_key(country, row["code"])
         loc = Locality(row["localityName"], row.get("stateCode"), row["latitude"], row["longitude"])
         localities[key].append(loc)
