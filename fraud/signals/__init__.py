@@ -62,6 +62,7 @@ class Signal:
 
 
 _REGISTRY: dict[str, Signal] = {}
+_ordered: tuple[Signal, ...] | None = None
 
 
 def register_signal(
@@ -78,14 +79,26 @@ def register_signal(
     clash = taken.intersection(f.name for f in feats)
     if clash:
         raise ValueError(f"signal {name!r} redefines features {sorted(clash)}")
+    global _ordered
     signal = Signal(name, compute, feats, tuple(requires))
     _REGISTRY[name] = signal
+    _ordered = None
     return signal
 
 
 def registered_signals() -> tuple[Signal, ...]:
+    """Built-in signals in their fixed order, then a shop's own in registration order.
+
+    The order must not depend on which module happened to be imported first:
+    feature vectors, docs and stored features would differ between processes.
+    """
+    global _ordered
     _load_builtins()
-    return tuple(_REGISTRY.values())
+    if _ordered is None:  # computed once per registry change, not per order
+        rank = {m.rsplit(".", 1)[1]: i for i, m in enumerate(_BUILTINS)}
+        pairs = sorted(enumerate(_REGISTRY.values()), key=lambda p: (rank.get(p[1].name, 99), p[0]))
+        _ordered = tuple(signal for _, signal in pairs)
+    return _ordered
 
 
 def feature_catalogue() -> dict[str, Feature]:
@@ -146,8 +159,4 @@ def _load_builtins() -> None:
     import importlib
 
     for module in _BUILTINS:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        importlib.import_module(module)
