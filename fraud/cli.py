@@ -81,9 +81,12 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Run the HTTP service (the JSON API and its OpenAPI page)."""
+    import logging
     import os
 
     import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
 
     if demo:
         os.environ["FRAUD_DEMO"] = "true"
