@@ -110,7 +110,22 @@ class OrderKeys:
         return {k: v for k, v in pairs.items() if v}
 
 
+_last: tuple[Order, OrderKeys] | None = None
+
+
 def order_keys(order: Order) -> OrderKeys:
+    """The order's linking keys. Scoring asks three times for the same order (history,
+    rules, store), so the last answer is kept: orders are immutable."""
+    global _last
+    last = _last
+    if last is not None and last[0] is order:
+        return last[1]
+    keys = _compute_keys(order)
+    _last = (order, keys)
+    return keys
+
+
+def _compute_keys(order: Order) -> OrderKeys:
     return OrderKeys(
         account=order.customer.account_id,
         ip=str(order.ip_address),

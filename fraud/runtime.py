@@ -132,7 +132,7 @@ class Runtime:
         scored = self._score(order, ctx)
         with self.sessions() as session:
             stored = repository.save_decision(
-                session, order, scored.decision, scored.features.values
+                session, order, scored.decision, scored.features.values, check_existing=False
             )
             if stored.created and self.shadow is not None:
                 self.shadow.record(session, order, ctx, scored)

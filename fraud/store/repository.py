@@ -179,6 +179,7 @@ def save_decision(
     *,
     fx_rates: Mapping[str, Decimal] | None = None,
     now: datetime | None = None,
+    check_existing: bool = True,
 ) -> StoredDecision:
     """Store the order as received, its linking keys, the decision and the features,
     in one transaction, and commit.
@@ -187,10 +188,12 @@ def save_decision(
     written and the stored decision comes back unchanged (``created=False``).
     Two callers racing with the same order id both get the one stored decision:
     the primary key refuses the second insert, which then re-reads.
+    ``check_existing=False`` skips the first look-up when the caller just made it.
     """
-    existing = find_decision(session, order.order_id)
-    if existing is not None:
-        return existing
+    if check_existing:
+        existing = find_decision(session, order.order_id)
+        if existing is not None:
+            return existing
     past = past_order(order, fx_rates if fx_rates is not None else default_fx_rates())
     decided_at = utc(now) if now is not None else _now()
     data = decision_to_dict(decision)
