@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fraud.history import MemoryHistory
+from fraud.model.scorer import ModelScorer
 from fraud.rules import RuleSet, load_rules
 from fraud.schema import Order, describe_validation_error, parse_order
 from fraud.scoring import Scored, score_order
@@ -29,10 +30,25 @@ def decision_json(scored_or_decision: Any) -> dict[str, Any]:
     return decision_to_dict(decision)
 
 
-def batch_context(settings: Settings, history: MemoryHistory) -> Context:
+def batch_context(settings: Settings, history: MemoryHistory, skip: Iterable[str] = ()) -> Context:
+    """What online scoring's context holds, with history from memory.
+
+    ``skip`` names signals the source data cannot support (see ``fraud import``).
+    """
     from fraud.runtime import load_geo
 
-    return Context(settings=settings, geo=load_geo(settings, {}), history=history)
+    return Context(
+        settings=settings, geo=load_geo(settings, {}), history=history, skip=frozenset(skip)
+    )
+
+
+def batch_model(settings: Settings) -> tuple[ModelScorer | None, bool]:
+    """The model the service would use now, and whether one was wanted but failed to load."""
+    from fraud.model.registry import ModelHolder, ModelRegistry
+
+    holder = ModelHolder(ModelRegistry(settings.model_dir), pinned=settings.model_version)
+    error = holder.reload()
+    return holder.current, error is not None and holder.current is None
 
 
 def score_orders(
@@ -49,8 +65,9 @@ def score_orders(
     rules = rules or load_rules(settings.rules_path)
     history = history if history is not None else MemoryHistory()
     ctx = batch_context(settings, history)
+    model, model_unavailable = batch_model(settings)
     for order in orders:
-        scored = score_order(order, ctx, rules)
+        scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
         history.add(order)
         yield scored
 
@@ -60,6 +77,7 @@ def score_stream(
     settings: Settings,
     *,
     store: bool,
+    skip: Iterable[str] = (),
 ) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
     """For the CLI: numbered JSON objects in, (decision JSON, None) or (None, error) out."""
 
@@ -89,11 +107,12 @@ def score_stream(
 
     rules = load_rules(settings.rules_path)
     history = MemoryHistory()
-    ctx = batch_context(settings, history)
+    ctx = batch_context(settings, history, skip)
+    model, model_unavailable = batch_model(settings)
     for order, error in valid_orders():
         if order is None:
             yield None, error
             continue
-        scored = score_order(order, ctx, rules)
+        scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
         history.add(order)
         yield decision_json(scored), None

@@ -110,15 +110,31 @@ def score(
             "--no-store scores against in-memory history only"
         ),
     ] = True,
+    skip_signal: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A signal the source data cannot support (repeatable; needs --no-store), "
+            "e.g. the skip_signals listed in an import's source.json"
+        ),
+    ] = None,
 ) -> None:
     """Score orders, printing one decision (JSON) per line. Bad lines are reported with their
     line number on stderr and skipped; the exit code is 1 if any line was bad."""
     from fraud.batch import score_stream
+    from fraud.signals import registered_signals
 
     settings = get_settings()
+    skip = skip_signal or []
+    if skip and store:
+        raise fail("--skip-signal needs --no-store: the service's store holds full orders only")
+    unknown = sorted(set(skip) - {s.name for s in registered_signals()})
+    if unknown:
+        known = ", ".join(s.name for s in registered_signals())
+        raise fail(f"unknown signal {', '.join(unknown)}; known: {known}")
     bad = 0
     with _open_text(file) as stream:
-        for out, error in score_stream(iter_json_lines(stream, file), settings, store=store):
+        lines = iter_json_lines(stream, file)
+        for out, error in score_stream(lines, settings, store=store, skip=skip):
             if error is not None:
                 bad += 1
                 typer.echo(error, err=True)

@@ -120,3 +120,30 @@ def test_rules_check_names_the_rule_line_and_reason(cli, tmp_path):
     assert result.exit_code == 1
     assert "far" in result.stderr and "line" in result.stderr
     assert "ip_billing_distance_km" in result.stderr
+
+
+def test_batch_scoring_uses_the_model_the_service_uses(cli, tmp_path):
+    from fraud.settings import BUNDLED_MODEL_DIR
+
+    write_orders(tmp_path / "o.jsonl", [make_order_data()])
+    result = run(cli, "score", "o.jsonl", "--no-store")
+    decision = json.loads(result.stdout)
+    current = (BUNDLED_MODEL_DIR / "CURRENT").read_text(encoding="utf-8").strip()
+    assert decision["versions"]["model"] == current
+    assert decision["model_probability"] is not None
+
+
+def test_skipped_signals_are_reported_unavailable_not_computed(cli, tmp_path):
+    write_orders(tmp_path / "o.jsonl", [make_order_data()])
+    result = run(
+        cli, "score", "o.jsonl", "--no-store", "--skip-signal", "email", "--skip-signal", "phone"
+    )
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["signals_unavailable"]) >= {"email", "phone"}
+
+
+def test_skipping_an_unknown_signal_is_refused_with_the_known_ones(cli, tmp_path):
+    write_orders(tmp_path / "o.jsonl", [make_order_data()])
+    result = run(cli, "score", "o.jsonl", "--no-store", "--skip-signal", "horoscope")
+    assert result.exit_code == 1
+    assert "horoscope" in result.stderr and "geo" in result.stderr
