@@ -174,6 +174,20 @@ def _name(part: dict[str, Any] | None) -> str | None:
     return part.get("names", {}).get("en") if part else None
 
 
+def classify_ip(
+    ip_text: str,
+) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str, IpLocation | None]:
+    """The address (IPv4-mapped IPv6 unwrapped), its text, and a ready answer for
+    private or reserved addresses, which no database locates."""
+    ip = ipaddress.ip_address(ip_text)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    text = str(ip)
+    if is_private_or_reserved(ip):
+        return ip, text, IpLocation(text, ip.version, found=False, is_private_or_reserved=True)
+    return ip, text, None
+
+
 class GeoLocator:
     """Looks IP addresses up in a City database and, optionally, ASN and Anonymous-IP ones.
 
@@ -232,12 +246,9 @@ class GeoLocator:
                 reader.close()
 
     def _lookup(self, ip_text: str) -> IpLocation:
-        ip = ipaddress.ip_address(ip_text)
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        text = str(ip)
-        if is_private_or_reserved(ip):
-            return IpLocation(text, ip.version, found=False, is_private_or_reserved=True)
+        ip, text, private = classify_ip(ip_text)
+        if private is not None:
+            return private
         rec = _get(self._city, text)
         fields: dict[str, Any] = {}
         if rec is not None:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from fraud.domain import Outcome
 from fraud.errors import InvalidInput
-from fraud.geo import IpLocation, is_private_or_reserved
+from fraud.geo import IpLocation, classify_ip
 from fraud.schema import Order
 from fraud.signals import Context
 
@@ -361,12 +361,9 @@ class IpCountryLocator:
         return None
 
     def _lookup(self, ip_text: str) -> IpLocation:
-        ip = ipaddress.ip_address(ip_text)
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        text = str(ip)
-        if is_private_or_reserved(ip):
-            return IpLocation(text, ip.version, found=False, is_private_or_reserved=True)
+        ip, text, private = classify_ip(ip_text)
+        if private is not None:
+            return private
         name = self.country_name(ip) if isinstance(ip, ipaddress.IPv4Address) else None
         iso = country_iso(name) if name else None
         return IpLocation(

@@ -86,6 +86,13 @@ def register_signal(
     return signal
 
 
+def unregister_signal(name: str) -> None:
+    """Remove a signal (a shop's own, or a test's); unknown names are ignored."""
+    global _ordered
+    _REGISTRY.pop(name, None)
+    _ordered = None
+
+
 def registered_signals() -> tuple[Signal, ...]:
     """Built-in signals in their fixed order, then a shop's own in registration order.
 

@@ -96,32 +96,3 @@ def test_text_that_is_not_a_number_is_invalid():
     values = phone_features("geen telefoon")
     assert values["phone_valid"] is False
     assert values["phone_country"] is None
-
-
-def test_every_phone_feature_is_filled_with_its_declared_kind():
-    from fraud.signals.phone import FEATURES as DECLARED
-    from fraud.signals.phone import compute as compute_phone
-
-    values = compute_phone(make_order(), CTX)
-    assert set(values) == {f.name for f in DECLARED}
-    allowed = {"bool": (bool,), "num": (int, float), "cat": (str,), "text": (str,)}
-    for feature in DECLARED:
-        value = values[feature.name]
-        assert value is None or isinstance(value, allowed[feature.kind]), feature.name
-        if feature.kind == "num":
-            assert not isinstance(value, bool), feature.name
-
-
-@pytest.mark.parametrize(
-    "raw",
-    ["+31612345678", "0612345678", "+3120123456", "+32470123456", "+3247012345",
-     "+33612345678", "+331234", "+4915123456789", "+49123", "+352621123456", "+41791234567",
-     "+1 202 555 0143", "+800 1234 5678", "+31 6 1234 567"],
-)
-def test_validity_agrees_with_phonenumbers_is_valid_number(raw):
-    import phonenumbers
-
-    from fraud.signals.phone import check_phone
-
-    expected = phonenumbers.is_valid_number(phonenumbers.parse(raw, "NL"))
-    assert check_phone(raw, "NL").valid is expected
