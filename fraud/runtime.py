@@ -27,7 +27,7 @@ from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context
 from fraud.store import apikeys, repository
-from fraud.store.db import make_engine, upgrade_database
+from fraud.store.db import make_engine, raw_connection, upgrade_database
 from fraud.store.history import SqlHistory
 
 log = logging.getLogger(__name__)
@@ -121,22 +121,25 @@ class Runtime:
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a repeated order id returns the stored decision.
 
+        The existence check, the history look-up and the write share one pooled
+        DBAPI connection (hand-written SQL, see :mod:`fraud.store.db`): on this
+        path SQLAlchemy's per-statement overhead cost more than the database.
         With shadow rules configured, the candidate set is decided on the same
         features and stored apart; it never changes the answer.
         """
-        with self.sessions() as session:
-            existing = repository.find_decision(session, order.order_id)
+        with raw_connection(self.engine) as conn:
+            existing = repository.find_decision_on(conn, order.order_id)
             if existing is not None:
                 return existing
-        ctx = self.context()
-        scored = self._score(order, ctx)
-        with self.sessions() as session:
-            stored = repository.save_decision(
-                session, order, scored.decision, scored.features.values, check_existing=False
+            ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
+            scored = self._score(order, ctx)
+            stored = repository.save_decision_on(
+                conn, order, scored.decision, scored.features.values
             )
-            if stored.created and self.shadow is not None:
-                self.shadow.record(session, order, ctx, scored)
-            return stored
+        if stored.created and self.shadow is not None:
+            with self.sessions() as session:
+                self.shadow.record(session, order, self.context(), scored)
+        return stored
 
     def _score(self, order: Order, ctx: Context) -> Scored:
         return score_order(

@@ -4,6 +4,11 @@ Two indexed queries per look-up, whatever the number of features: one for the
 orders linked in the window plus the account's whole past (with the outcomes
 known by then), one for bad outcomes linked all-time. Both start from the
 covering index on ``order_keys (kind, value, created_at, order_id)``.
+
+The queries run on every scored order, so they are hand-written SQL run on the
+DBAPI connection (see :mod:`fraud.store.db`), built once per shape of order
+(which keys it has) and dialect; SQLAlchemy's per-call overhead was most of the
+cost of a look-up.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, bindparam, select, text, union_all
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
@@ -26,119 +31,101 @@ from fraud.history import (
     utc,
 )
 from fraud.keys import OrderKeys
-from fraud.store.tables import UTCDateTime, order_keys, orders, outcomes
+from fraud.store.db import RawConnection, SqlFlavour, raw_connection, raw_of
 
-# literal, not a bound list: an expanding IN would re-render the SQL on every call
-_BAD = text(
-    "outcomes.outcome IN ({})".format(", ".join(f"'{o.value}'" for o in sorted(LINKED_OUTCOMES)))
+# literal, not bound: the set is fixed and the SQL stays one string per shape
+_BAD = "oc.outcome IN ({})".format(", ".join(f"'{o.value}'" for o in sorted(LINKED_OUTCOMES)))
+
+_ORDER_COLUMNS = (
+    "o.order_id, o.created_at, o.account_id, o.ip_key, o.email_key, o.phone_key, "
+    "o.device_key, o.address_key, o.card_key, o.amount_eur, o.shipping_country, "
+    "o.billing_country, o.card_country, oc.outcome, oc.at"
 )
 
 
-def _key_match(i: int, windowed: bool) -> Select:
+def _key_match(i: int, windowed: bool) -> str:
     """Order ids under the i-th (kind, value) pair before t (and since, if windowed)."""
-    k = order_keys.c
-    conditions = [
-        k.kind == bindparam(f"kind{i}"),
-        k.value == bindparam(f"value{i}"),
-        k.created_at < bindparam("before", type_=UTCDateTime),
-    ]
-    if windowed:
-        conditions.append(k.created_at >= bindparam("since", type_=UTCDateTime))
-    return select(k.order_id).where(and_(*conditions))
+    sql = (
+        f"SELECT k.order_id FROM order_keys k WHERE k.kind = :kind{i} "  # noqa: S608 - fixed names; values are bound
+        f"AND k.value = :value{i} AND k.created_at < :before"
+    )
+    return sql + " AND k.created_at >= :since" if windowed else sql
 
 
-def _orders_statement(n_keys: int, has_account: bool) -> Select:
+def orders_sql(n_keys: int, has_account: bool) -> str:
     """Orders linked in [since, before) plus the account's orders before t, with
     the outcomes known before t (one row per outcome, or one without)."""
     parts = [_key_match(i, windowed=True) for i in range(int(has_account), n_keys)]
     if has_account:  # pair 0 is the account: its whole past, not just the window
         parts.append(_key_match(0, windowed=False))
-    ids = union_all(*parts).subquery()
-    o, oc = orders.c, outcomes.c
     return (
-        select(
-            o.order_id,
-            o.created_at,
-            o.account_id,
-            o.ip_key,
-            o.email_key,
-            o.phone_key,
-            o.device_key,
-            o.address_key,
-            o.card_key,
-            o.amount_eur,
-            o.shipping_country,
-            o.billing_country,
-            o.card_country,
-            oc.outcome,
-            oc.at,
-        )
-        .select_from(
-            orders.outerjoin(
-                outcomes,
-                and_(oc.order_id == o.order_id, oc.at < bindparam("before", type_=UTCDateTime)),
-            )
-        )
-        .where(o.order_id.in_(select(ids.c.order_id)))
+        f"SELECT {_ORDER_COLUMNS} FROM orders o LEFT OUTER JOIN outcomes oc "  # noqa: S608 - fixed names; values are bound
+        "ON oc.order_id = o.order_id AND oc.at < :before "
+        f"WHERE o.order_id IN ({' UNION ALL '.join(parts)})"
     )
 
 
-def _outcomes_statement(n_keys: int) -> Select:
+def outcomes_sql(n_keys: int) -> str:
     """Bad outcomes known before t, of orders linked all-time by any key."""
-    ids = union_all(*(_key_match(i, windowed=False) for i in range(n_keys))).subquery()
-    oc = outcomes.c
+    ids = " UNION ALL ".join(_key_match(i, windowed=False) for i in range(n_keys))
     return (
-        select(oc.order_id, oc.outcome, oc.at)
-        .where(
-            oc.order_id.in_(select(ids.c.order_id)),
-            oc.at < bindparam("before", type_=UTCDateTime),
-            _BAD,
-        )
+        "SELECT oc.order_id, oc.outcome, oc.at FROM outcomes oc "  # noqa: S608 - fixed names; values are bound
+        f"WHERE oc.order_id IN ({ids}) AND oc.at < :before AND {_BAD}"
     )
 
 
 class SqlHistory:
     """A :class:`fraud.history.HistoryView` reading the store.
 
-    Give it an :class:`~sqlalchemy.Engine` (queries run on a pooled connection)
-    or a session factory (queries run in a fresh session each time).
+    Give it an :class:`~sqlalchemy.Engine` (each look-up checks a connection out
+    of its pool), a session factory (each look-up runs in a fresh session), or a
+    :class:`~fraud.store.db.RawConnection` (look-ups share that connection: the
+    scoring path reads history and writes the decision on one connection).
     """
 
-    def __init__(self, source: Engine | Callable[[], Session]) -> None:
+    def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
         self._source = source
-        self._statements: dict[tuple[int, bool], tuple[Select, Select]] = {}
+        self._statements: dict[tuple[str, int, bool], tuple[str, str]] = {}
 
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
-        if isinstance(self._source, Engine):
-            with self._source.connect() as conn:
+    def _connection(self) -> Iterator[RawConnection]:
+        if isinstance(self._source, RawConnection):
+            yield self._source
+        elif isinstance(self._source, Engine):
+            with raw_connection(self._source) as conn:
                 yield conn
         else:
             with self._source() as session:
-                yield session
+                conn = session.connection()
+                yield raw_of(conn.connection.dbapi_connection, conn.dialect)
 
-    def _prepared(self, n_keys: int, has_account: bool) -> tuple[Select, Select]:
-        """Statements per shape (which keys the order has), built once: SQLAlchemy
-        then reuses the compiled SQL from its cache."""
-        shape = (n_keys, has_account)
-        if shape not in self._statements:
-            self._statements[shape] = (
-                _orders_statement(n_keys, has_account),
-                _outcomes_statement(n_keys),
+    def _prepared(self, flavour: SqlFlavour, n_keys: int, has_account: bool) -> tuple[str, str]:
+        """SQL per dialect and shape (which keys the order has), built once."""
+        shape = (flavour.name, n_keys, has_account)
+        found = self._statements.get(shape)
+        if found is None:
+            found = self._statements[shape] = (
+                flavour.sql(orders_sql(n_keys, has_account)),
+                flavour.sql(outcomes_sql(n_keys)),
             )
-        return self._statements[shape]
+        return found
 
     def lookup(self, keys: OrderKeys, before: datetime, since: datetime) -> HistorySnapshot:
         before, since = utc(before), utc(since)
         pairs = key_pairs(keys)
-        params: dict[str, Any] = {"before": before, "since": since}
-        for i, (kind, value) in enumerate(pairs):
-            params[f"kind{i}"], params[f"value{i}"] = kind, value
-        orders_stmt, outcomes_stmt = self._prepared(len(pairs), bool(keys.account))
         with self._connection() as conn:
-            order_rows = conn.execute(orders_stmt, params).all()
-            outcome_rows = conn.execute(outcomes_stmt, params).all()
-        found = _past_orders(order_rows)
+            flavour = conn.flavour
+            params: dict[str, Any] = {
+                "before": flavour.time_in(before),
+                "since": flavour.time_in(since),
+            }
+            for i, (kind, value) in enumerate(pairs):
+                params[f"kind{i}"], params[f"value{i}"] = kind, value
+            orders_stmt, outcomes_stmt = self._prepared(flavour, len(pairs), bool(keys.account))
+            order_rows = conn.execute(orders_stmt, params).fetchall()
+            outcome_rows = conn.execute(outcomes_stmt, params).fetchall()
+        time_out = flavour.time_out
+        found = _past_orders(order_rows, time_out)
         return HistorySnapshot(
             before=before,
             since=since,
@@ -146,42 +133,45 @@ class SqlHistory:
             account=tuple(p for p in found if keys.account and p.account_id == keys.account),
             outcomes=tuple(
                 sorted(
-                    (PastOutcome(r.order_id, Outcome(r.outcome), r.at) for r in outcome_rows),
+                    (PastOutcome(r[0], Outcome(r[1]), time_out(r[2])) for r in outcome_rows),
                     key=lambda e: (e.at, e.order_id, e.outcome.value),
                 )
             ),
         )
 
 
-def _past_orders(rows: list[Any]) -> list[PastOrder]:
-    """Fold (order, outcome) rows into PastOrders, oldest first, outcomes oldest first."""
+def _past_orders(rows: list[Any], time_out: Callable[[Any], Any]) -> list[PastOrder]:
+    """Fold (order, outcome) rows into PastOrders, oldest first, outcomes oldest first.
+
+    Rows are plain tuples in the column order of :func:`orders_sql`.
+    """
     by_id: dict[str, tuple[Any, list[PastOutcome]]] = {}
     for r in rows:
-        entry = by_id.get(r.order_id)
+        entry = by_id.get(r[0])
         if entry is None:
-            entry = by_id[r.order_id] = (r, [])
-        if r.outcome is not None:
-            entry[1].append(PastOutcome(r.order_id, Outcome(r.outcome), r.at))
+            entry = by_id[r[0]] = (r, [])
+        if r[13] is not None:
+            entry[1].append(PastOutcome(r[0], Outcome(r[13]), time_out(r[14])))
     found = []
     for r, events in by_id.values():
         events.sort(key=lambda e: (e.at, e.order_id, e.outcome.value))
         found.append(
             PastOrder(
-                order_id=r.order_id,
-                created_at=r.created_at,
+                order_id=r[0],
+                created_at=time_out(r[1]),
                 keys=OrderKeys(
-                    account=r.account_id,
-                    ip=r.ip_key,
-                    email=r.email_key,
-                    phone=r.phone_key,
-                    device=r.device_key,
-                    address=r.address_key,
-                    card=r.card_key,
+                    account=r[2],
+                    ip=r[3],
+                    email=r[4],
+                    phone=r[5],
+                    device=r[6],
+                    address=r[7],
+                    card=r[8],
                 ),
-                amount_eur=r.amount_eur,
-                shipping_country=r.shipping_country,
-                billing_country=r.billing_country,
-                card_country=r.card_country,
+                amount_eur=r[9],
+                shipping_country=r[10],
+                billing_country=r[11],
+                card_country=r[12],
                 outcomes=tuple(events),
             )
         )

@@ -13,17 +13,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fraud.domain import Action, Decision, FeatureValue, Outcome, Reason, RuleResult, Versions
 from fraud.errors import Conflict, NotFound
 from fraud.history import default_fx_rates, key_pairs, past_order, utc
 from fraud.schema import Order
-from fraud.store.tables import decisions, order_keys, orders, outcomes
+from fraud.store.db import RawConnection, SqlFlavour, raw_of
+from fraud.store.tables import decisions, orders, outcomes
 
 
 @dataclass(frozen=True)
@@ -160,9 +161,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_INSERT_ORDER = insert(orders)
-_INSERT_KEYS = insert(order_keys)
-_INSERT_DECISION = insert(decisions)
 _LATEST_DECISION = (
     select(decisions)
     .where(decisions.c.order_id == bindparam("order_id"))
@@ -194,65 +192,143 @@ def save_decision(
         existing = find_decision(session, order.order_id)
         if existing is not None:
             return existing
-    past = past_order(order, fx_rates if fx_rates is not None else default_fx_rates())
-    decided_at = utc(now) if now is not None else _now()
-    data = decision_to_dict(decision)
-    stored_features = json_safe(dict(features))
+    conn = session.connection()
+    raw = raw_of(conn.connection.dbapi_connection, conn.dialect)
     try:
-        # Statements built once, values passed as parameters: SQLAlchemy then reuses the
-        # compiled SQL, which is most of the cost of a write on the scoring path.
-        session.execute(
-            _INSERT_ORDER,
-            {
-                "order_id": order.order_id,
-                "created_at": past.created_at,
-                "received_at": decided_at,
-                "account_id": past.keys.account,
-                "order_json": order.model_dump(mode="json"),
-                "amount_eur": past.amount_eur,
-                "currency": str(order.payment.currency),
-                "billing_country": past.billing_country,
-                "shipping_country": past.shipping_country,
-                "card_country": past.card_country,
-                "ip_key": past.keys.ip,
-                "email_key": past.keys.email,
-                "phone_key": past.keys.phone,
-                "device_key": past.keys.device,
-                "address_key": past.keys.address,
-                "card_key": past.keys.card,
-            },
-        )
-        session.execute(
-            _INSERT_KEYS,
-            [
-                {"order_id": order.order_id, "kind": k, "value": v, "created_at": past.created_at}
-                for k, v in key_pairs(past.keys)
-            ],
-        )
-        session.execute(
-            _INSERT_DECISION,
-            {
-                "order_id": order.order_id,
-                "score": decision.score,
-                "action": decision.action.label,
-                "reasons": data["reasons"],
-                "rule_hits": data["rule_hits"],
-                "signals_unavailable": data["signals_unavailable"],
-                "features": stored_features,
-                "rules_version": decision.versions.rules,
-                "model_version": decision.versions.model,
-                "service_version": decision.versions.service,
-                "model_probability": data["model_probability"],
-                "decided_at": decided_at,
-            },
-        )
+        stored = _insert_decision(raw, order, decision, features, fx_rates, now)
         session.commit()
-    except IntegrityError:
+    except raw.integrity_error:
         session.rollback()
         existing = find_decision(session, order.order_id)
         if existing is None:
             raise Conflict(f"order {order.order_id!r} could not be stored") from None
         return existing
+    return stored
+
+
+def save_decision_on(
+    raw: RawConnection,
+    order: Order,
+    decision: Decision,
+    features: Mapping[str, FeatureValue],
+    *,
+    fx_rates: Mapping[str, Decimal] | None = None,
+    now: datetime | None = None,
+) -> StoredDecision:
+    """:func:`save_decision` on a DBAPI connection (the scoring path), without the
+    first look-up: the caller has just made it with :func:`find_decision_on`.
+
+    Same rows, same idempotence: a duplicate order id rolls back and returns the
+    decision stored first (``created=False``).
+    """
+    try:
+        stored = _insert_decision(raw, order, decision, features, fx_rates, now)
+        raw.commit()
+    except raw.integrity_error:
+        raw.rollback()
+        existing = find_decision_on(raw, order.order_id)
+        if existing is None:
+            raise Conflict(f"order {order.order_id!r} could not be stored") from None
+        return existing
+    return stored
+
+
+@lru_cache(maxsize=4)
+def _insert_sql(flavour: SqlFlavour) -> tuple[str, str, str]:
+    """The three INSERTs of a decision, in the driver's placeholder style."""
+    order_cols = (
+        "order_id, created_at, received_at, account_id, order_json, amount_eur, currency, "
+        "billing_country, shipping_country, card_country, ip_key, email_key, phone_key, "
+        "device_key, address_key, card_key"
+    )
+    decision_cols = (
+        "order_id, score, action, reasons, rule_hits, signals_unavailable, features, "
+        "rules_version, model_version, service_version, model_probability, decided_at"
+    )
+    json_cols = {"order_json", "reasons", "rule_hits", "signals_unavailable", "features"}
+
+    def slots(cols: str) -> str:
+        names = [c.strip() for c in cols.split(",")]
+        return ", ".join(flavour.json_slot(n) if n in json_cols else f":{n}" for n in names)
+
+    return (
+        flavour.sql(f"INSERT INTO orders ({order_cols}) VALUES ({slots(order_cols)})"),  # noqa: S608 - fixed names; values are bound
+        flavour.sql(
+            "INSERT INTO order_keys (order_id, kind, value, created_at) "
+            "VALUES (:order_id, :kind, :value, :created_at)"
+        ),
+        flavour.sql(f"INSERT INTO decisions ({decision_cols}) VALUES ({slots(decision_cols)})"),  # noqa: S608 - fixed names; values are bound
+    )
+
+
+def _insert_decision(
+    raw: RawConnection,
+    order: Order,
+    decision: Decision,
+    features: Mapping[str, FeatureValue],
+    fx_rates: Mapping[str, Decimal] | None,
+    now: datetime | None,
+) -> StoredDecision:
+    """The rows of :func:`save_decision`, written but not committed.
+
+    JSON columns get text: the order straight from pydantic's serialiser, the rest
+    through :func:`json.dumps`, exactly what the Core JSON type would have written.
+    """
+    past = past_order(order, fx_rates if fx_rates is not None else default_fx_rates())
+    decided_at = utc(now) if now is not None else _now()
+    data = decision_to_dict(decision)
+    stored_features = _safe_features(features)
+    flavour = raw.flavour
+    created_at = flavour.time_in(past.created_at)
+    keys = past.keys
+    insert_order, insert_key, insert_decision = _insert_sql(flavour)
+    cursor = raw.dbapi.cursor()
+    cursor.execute(
+        insert_order,
+        {
+            "order_id": order.order_id,
+            "created_at": created_at,
+            "received_at": flavour.time_in(decided_at),
+            "account_id": keys.account,
+            "order_json": order.model_dump_json(),
+            "amount_eur": past.amount_eur,
+            "currency": str(order.payment.currency),
+            "billing_country": past.billing_country,
+            "shipping_country": past.shipping_country,
+            "card_country": past.card_country,
+            "ip_key": keys.ip,
+            "email_key": keys.email,
+            "phone_key": keys.phone,
+            "device_key": keys.device,
+            "address_key": keys.address,
+            "card_key": keys.card,
+        },
+    )
+    cursor.executemany(
+        insert_key,
+        [
+            {"order_id": order.order_id, "kind": k, "value": v, "created_at": created_at}
+            for k, v in key_pairs(keys)
+        ],
+    )
+    cursor.execute(
+        insert_decision,
+        {
+            "order_id": order.order_id,
+            "score": decision.score,
+            "action": decision.action.label,
+            "reasons": json.dumps(data["reasons"]),
+            "rule_hits": json.dumps(data["rule_hits"]),
+            "signals_unavailable": json.dumps(data["signals_unavailable"]),
+            "features": json.dumps(stored_features),
+            "rules_version": decision.versions.rules,
+            "model_version": decision.versions.model,
+            "service_version": decision.versions.service,
+            "model_probability": data["model_probability"],
+            "decided_at": flavour.time_in(decided_at),
+        },
+    )
+    cursor.close()
     return StoredDecision(
         order_id=order.order_id,
         decision=decision_from_dict(data),
@@ -260,6 +336,21 @@ def save_decision(
         decided_at=decided_at,
         created=True,
     )
+
+
+def _safe_features(features: Mapping[str, FeatureValue]) -> dict[str, Any]:
+    """:func:`json_safe` of a flat feature mapping, with the common types inlined:
+    the general walk cost more than the rest of the write."""
+    out: dict[str, Any] = {}
+    for name, value in features.items():
+        kind = type(value)
+        if kind is float:
+            out[str(name)] = value if math.isfinite(value) else None
+        elif value is None or kind is str or kind is int or kind is bool:
+            out[str(name)] = value
+        else:
+            out[str(name)] = json_safe(value)
+    return out
 
 
 def record_outcome(
@@ -328,6 +419,42 @@ def find_decision(session: Session, order_id: str) -> StoredDecision | None:
         decision=_decision_of(row),
         features=dict(row.features),
         decided_at=row.decided_at,
+    )
+
+
+_LATEST_DECISION_SQL = (
+    "SELECT order_id, score, action, reasons, rule_hits, signals_unavailable, features, "
+    "rules_version, model_version, service_version, model_probability, decided_at "
+    "FROM decisions WHERE order_id = :order_id ORDER BY id DESC LIMIT 1"
+)
+
+
+def find_decision_on(raw: RawConnection, order_id: str) -> StoredDecision | None:
+    """:func:`find_decision` on a DBAPI connection (the scoring path)."""
+    flavour = raw.flavour
+    cursor = raw.execute(flavour.sql(_LATEST_DECISION_SQL), {"order_id": order_id})
+    row = cursor.fetchone()
+    cursor.close()
+    if row is None:
+        return None
+    load = flavour.json_out
+    decision = decision_from_dict(
+        {
+            "order_id": row[0],
+            "score": row[1],
+            "action": row[2],
+            "reasons": load(row[3]),
+            "rule_hits": load(row[4]),
+            "signals_unavailable": load(row[5]),
+            "versions": {"rules": row[7], "model": row[8], "service": row[9]},
+            "model_probability": row[10],
+        }
+    )
+    return StoredDecision(
+        order_id=row[0],
+        decision=decision,
+        features=dict(load(row[6])),
+        decided_at=flavour.time_out(row[11]),
     )
 
 
