@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import Select, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from fraud.domain import Action, Decision, FeatureValue, Outcome, Reason, RuleResult, Versions
@@ -24,7 +24,6 @@ from fraud.errors import Conflict, NotFound
 from fraud.history import default_fx_rates, key_pairs, past_order, utc
 from fraud.schema import Order
 from fraud.store.db import RawConnection, SqlFlavour, raw_of
-from fraud.store.tables import decisions, orders, outcomes
 
 
 @dataclass(frozen=True)
@@ -161,12 +160,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-_LATEST_DECISION = (
-    select(decisions)
-    .where(decisions.c.order_id == bindparam("order_id"))
-    .order_by(decisions.c.id.desc())
-    .limit(1)
-)
+@lru_cache(maxsize=1)
+def _latest_decision() -> Select:
+    """Built on first use: the tables are imported at the end of this module."""
+    return (
+        select(decisions)
+        .where(decisions.c.order_id == bindparam("order_id"))
+        .order_by(decisions.c.id.desc())
+        .limit(1)
+    )
 
 
 def save_decision(
@@ -387,7 +389,7 @@ def record_outcome(
 
 
 def _latest_decision_row(session: Session, order_id: str) -> Any:
-    return session.execute(_LATEST_DECISION, {"order_id": order_id}).first()
+    return session.execute(_latest_decision(), {"order_id": order_id}).first()
 
 
 def _decision_of(row: Any) -> Decision:
@@ -528,3 +530,9 @@ def iter_orders(
         for r in page:
             yield order_from_json(r.order_json), tuple(found[r.order_id])
         after = (page[-1].created_at, page[-1].order_id)
+
+
+# Last, on purpose: the tables module imports the shadow store, which imports this
+# module's JSON codec; importing the tables at the top made ``import repository``
+# fail whenever it came before ``import fraud.store.tables``.
+from fraud.store.tables import decisions, orders, outcomes  # noqa: E402
