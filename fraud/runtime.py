@@ -7,8 +7,10 @@ out: scoring still answers, names what was unavailable and leans to review.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -32,6 +34,8 @@ from fraud.store.history import SqlHistory
 
 log = logging.getLogger(__name__)
 
+API_KEY_CACHE_SECONDS = 5.0
+
 
 @dataclass
 class Runtime:
@@ -43,6 +47,7 @@ class Runtime:
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    _key_cache: dict[str, tuple[str | None, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -177,9 +182,30 @@ class Runtime:
             return repository.record_outcome(session, order_id, outcome, at)
 
     def verify_api_key(self, secret: str) -> str | None:
+        """The name of the active key with this secret, or ``None``.
+
+        Answers are remembered for ``API_KEY_CACHE_SECONDS`` (a store query per
+        request cost more than scoring's rules and model together): a key revoked
+        from another process stops working within that time, at once in this one.
+        """
+        digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+        now = time.monotonic()
+        cached = self._key_cache.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         with self.sessions() as session:
             key = apikeys.verify_api_key(session, secret)
-            return key.name if key is not None else None
+        name = key.name if key is not None else None
+        if len(self._key_cache) > 10_000:  # a flood of wrong keys must not grow memory
+            self._key_cache.clear()
+        self._key_cache[digest] = (name, now + API_KEY_CACHE_SECONDS)
+        return name
+
+    def revoke_api_key(self, name: str) -> None:
+        """Revoke a key; this process refuses it from the next request on."""
+        with self.sessions() as session:
+            apikeys.revoke_api_key(session, name)
+        self._key_cache.clear()
 
     def readiness(self) -> tuple[str, dict[str, str]]:
         checks: dict[str, str] = {}

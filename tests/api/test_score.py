@@ -161,11 +161,25 @@ def test_a_revoked_key_is_refused(client, runtime):
 
     with runtime.sessions() as session:
         secret = apikeys.create_api_key(session, "old-service")
-        apikeys.revoke_api_key(session, "old-service")
-    response = client.post(
-        "/v1/score", json=make_order_data(), headers={"Authorization": f"Bearer {secret}"}
-    )
-    assert response.status_code == 401
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.post("/v1/score", json=make_order_data(), headers=headers).status_code == 200
+    runtime.revoke_api_key("old-service")
+    assert client.post("/v1/score", json=make_order_data(), headers=headers).status_code == 401
+
+
+def test_a_key_revoked_elsewhere_stops_working_once_the_cache_expires(client, runtime, monkeypatch):
+    from fraud import runtime as runtime_module
+    from fraud.store import apikeys
+
+    with runtime.sessions() as session:
+        secret = apikeys.create_api_key(session, "elsewhere")
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.post("/v1/score", json=make_order_data(), headers=headers).status_code == 200
+    with runtime.sessions() as session:  # as `fraud apikey revoke` would, from another process
+        apikeys.revoke_api_key(session, "elsewhere")
+    later = runtime_module.time.monotonic() + runtime_module.API_KEY_CACHE_SECONDS + 1
+    monkeypatch.setattr(runtime_module.time, "monotonic", lambda: later)
+    assert client.post("/v1/score", json=make_order_data(), headers=headers).status_code == 401
 
 
 def test_hostile_text_comes_back_as_data_not_markup(client):
