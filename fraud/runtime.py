@@ -47,7 +47,7 @@ class Runtime:
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
-    _key_cache: dict[str, tuple[str | None, float]] = field(default_factory=dict, repr=False)
+    _key_cache: dict[str, tuple[str, float]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -195,11 +195,12 @@ class Runtime:
             return cached[0]
         with self.sessions() as session:
             key = apikeys.verify_api_key(session, secret)
-        name = key.name if key is not None else None
-        if len(self._key_cache) > 10_000:  # a flood of wrong keys must not grow memory
+        if key is None:
+            return None  # not remembered: a key created a moment later must work at once
+        if len(self._key_cache) > 10_000:
             self._key_cache.clear()
-        self._key_cache[digest] = (name, now + API_KEY_CACHE_SECONDS)
-        return name
+        self._key_cache[digest] = (key.name, now + API_KEY_CACHE_SECONDS)
+        return key.name
 
     def revoke_api_key(self, name: str) -> None:
         """Revoke a key; this process refuses it from the next request on."""
