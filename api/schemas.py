@@ -80,7 +80,7 @@ class OutcomeOut(BaseModel):
 
 class StoredOrderOut(BaseModel):
     order_id: str
-    order: dict[str, Any] = Field(description="The order exactly as received")
+    order: dict[str, Any] = Field(description="The order as received, in canonical JSON")
     decision: DecisionOut | None
     outcomes: list[OutcomeOut] = []
 

@@ -63,12 +63,17 @@ def score_orders(
     Orders should come in time order, as they would have arrived online.
     """
     rules = rules or load_rules(settings.rules_path)
-    history = history if history is not None else MemoryHistory()
+    history = history if history is not None else MemoryHistory(settings.fx_rates)
     ctx = batch_context(settings, history)
     model, model_unavailable = batch_model(settings)
+    first: dict[str, Scored] = {}
     for order in orders:
+        if order.order_id in first:  # as online: a repeated order id keeps its first decision
+            yield first[order.order_id]
+            continue
         scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
         history.add(order)
+        first[order.order_id] = scored
         yield scored
 
 
@@ -106,13 +111,16 @@ def score_stream(
         return
 
     rules = load_rules(settings.rules_path)
-    history = MemoryHistory()
+    history = MemoryHistory(settings.fx_rates)
     ctx = batch_context(settings, history, skip)
     model, model_unavailable = batch_model(settings)
+    first: dict[str, dict[str, Any]] = {}
     for order, error in valid_orders():
         if order is None:
             yield None, error
             continue
-        scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
-        history.add(order)
-        yield decision_json(scored), None
+        if order.order_id not in first:  # as online: a repeated id keeps its first decision
+            scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
+            history.add(order)
+            first[order.order_id] = decision_json(scored)
+        yield first[order.order_id], None

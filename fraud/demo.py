@@ -85,7 +85,11 @@ def load_sample(
         for order in sample:
             scored = score_order(order, ctx, rules, runtime.model)
             saved = repository.save_decision(
-                session, order, scored.decision, scored.features.values
+                session,
+                order,
+                scored.decision,
+                scored.features.values,
+                fx_rates=runtime.settings.fx_rates,
             )
             if saved.created:
                 created.add(order.order_id)

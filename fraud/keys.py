@@ -7,6 +7,7 @@ the same key computed next year, or history breaks.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -125,13 +126,25 @@ def order_keys(order: Order) -> OrderKeys:
     return keys
 
 
+MAX_KEY_LENGTH = 320
+
+
+def bounded(key: str | None, limit: int = MAX_KEY_LENGTH) -> str | None:
+    """Keys longer than the store's columns become their SHA-256: normalising hostile
+    text can make it longer than what was typed ('㎯' folds to 'mm2'), and the same
+    text still gives the same key."""
+    if key is None or len(key) <= limit:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
 def _compute_keys(order: Order) -> OrderKeys:
     return OrderKeys(
         account=order.customer.account_id,
         ip=str(order.ip_address),
-        email=normalise_email(order.customer.email),
-        phone=normalise_phone(order.customer.phone, order.billing_address.country),
+        email=bounded(normalise_email(order.customer.email)) or "",
+        phone=bounded(normalise_phone(order.customer.phone, order.billing_address.country), 64),
         device=order.device_id,
-        address=address_key(order.shipping_address),
+        address=bounded(address_key(order.shipping_address)) or "",
         card=order.card_key,
     )

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
-from fraud.errors import FraudError
+from fraud.errors import Conflict, FraudError
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.rules import RuleBook
@@ -135,16 +135,35 @@ class Runtime:
         with raw_connection(self.engine) as conn:
             existing = repository.find_decision_on(conn, order.order_id)
             if existing is not None:
+                self._refuse_a_different_order(order)
                 return existing
             ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
             scored = self._score(order, ctx)
+            if "history" in scored.decision.signals_unavailable:
+                # PostgreSQL aborts the transaction on a failed query: start clean,
+                # or the order would be lost with the look-up.
+                conn.rollback()
             stored = repository.save_decision_on(
-                conn, order, scored.decision, scored.features.values
+                conn,
+                order,
+                scored.decision,
+                scored.features.values,
+                fx_rates=self.settings.fx_rates,
             )
         if stored.created and self.shadow is not None:
             with self.sessions() as session:
                 self.shadow.record(session, order, self.context(), scored)
         return stored
+
+    def _refuse_a_different_order(self, order: Order) -> None:
+        """A retry may repeat an order id; a different order under it is a client bug."""
+        with self.sessions() as session:
+            stored = repository.get_stored_order(session, order.order_id)
+        if stored is not None and stored.order != order.model_dump(mode="json"):
+            raise Conflict(
+                f"order {order.order_id!r} was already scored with different contents; "
+                "an order id must not be reused"
+            )
 
     def _score(self, order: Order, ctx: Context) -> Scored:
         return score_order(
@@ -188,7 +207,7 @@ class Runtime:
         request cost more than scoring's rules and model together): a key revoked
         from another process stops working within that time, at once in this one.
         """
-        digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+        digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
         now = time.monotonic()
         cached = self._key_cache.get(digest)
         if cached is not None and cached[1] > now:

@@ -52,8 +52,17 @@ def _text_or_value(kind: type, what: str) -> Callable[[Any], Any]:
 Timestamp = Annotated[
     AwareDatetime, BeforeValidator(_text_or_value(datetime, "a time (ISO 8601 with offset)"))
 ]
+def _no_zone_id(value: Any) -> Any:
+    """'fe80::1%eth0' names an interface on the sender's machine: meaningless here."""
+    if isinstance(value, str) and "%" in value:
+        raise ValueError("an IPv6 zone id (%...) is not accepted")
+    return value
+
+
 IpAddress = Annotated[
-    IPvAnyAddress, BeforeValidator(_text_or_value(IPv4Address | IPv6Address, "an IP address"))
+    IPvAnyAddress,
+    BeforeValidator(_text_or_value(IPv4Address | IPv6Address, "an IP address")),
+    BeforeValidator(_no_zone_id),
 ]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 

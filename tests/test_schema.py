@@ -93,3 +93,7 @@ def test_validation_messages_name_fields_but_never_echo_input():
     message = describe_validation_error(info.value)
     assert "ip_address" in message
     assert "<script>" not in message
+
+
+def test_ipv6_zone_ids_are_refused():
+    assert "ip_address" in error_fields(make_order_data(ip_address="fe80::1%eth0"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiKeyDep, RuntimeDep
 from api.schemas import DecisionOut, ErrorOut, OutcomeIn, OutcomeOut, StoredOrderOut
@@ -24,7 +25,7 @@ OrderId = Annotated[
     summary="A stored order with its latest decision and outcomes",
 )
 async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> StoredOrderOut:
-    stored = runtime.get_order(order_id)
+    stored = await run_in_threadpool(runtime.get_order, order_id)
     if stored is None:
         raise NotFound(f"order {order_id!r} not found")
     return StoredOrderOut(
@@ -49,5 +50,5 @@ async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> 
 async def record_outcome(
     order_id: OrderId, body: OutcomeIn, runtime: RuntimeDep, _key: ApiKeyDep
 ) -> OutcomeOut:
-    stored = runtime.record_outcome(order_id, body.outcome, body.at)
+    stored = await run_in_threadpool(runtime.record_outcome, order_id, body.outcome, body.at)
     return OutcomeOut(order_id=stored.order_id, outcome=stored.outcome, at=stored.at)

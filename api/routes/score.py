@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiKeyDep, RuntimeDep
 from api.schemas import DecisionOut, ErrorOut
@@ -21,4 +22,7 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
     "decision unchanged.",
 )
 async def score_order(order: Order, runtime: RuntimeDep, _key: ApiKeyDep) -> DecisionOut:
-    return DecisionOut.from_decision(runtime.score(order).decision)
+    # The store is synchronous: run it off the event loop so one slow write
+    # never stalls other requests (health checks included).
+    stored = await run_in_threadpool(runtime.score, order)
+    return DecisionOut.from_decision(stored.decision)

@@ -47,7 +47,7 @@ class StoredOutcome:
 
 @dataclass(frozen=True)
 class StoredOrder:
-    """An order exactly as received, with its latest decision and all its outcomes."""
+    """An order as received (validated, canonical JSON), its latest decision and outcomes."""
 
     order_id: str
     created_at: datetime
@@ -367,12 +367,22 @@ def record_outcome(
 
     An order may collect several outcomes (paid, then chargeback). History
     features of later orders see an outcome from its ``at`` on, never before.
-    Raises :class:`~fraud.errors.NotFound` for an unknown order.
+    A retried report (same order, outcome and time) returns the stored one and
+    writes nothing. Raises :class:`~fraud.errors.NotFound` for an unknown order.
     """
     exists = session.execute(select(orders.c.order_id).where(orders.c.order_id == order_id)).first()
     if exists is None:
         raise NotFound(f"order {order_id!r} not found")
     stored = StoredOutcome(order_id, Outcome(outcome), utc(at), utc(now) if now else _now())
+    same = session.execute(
+        select(outcomes.c.reported_at).where(
+            outcomes.c.order_id == order_id,
+            outcomes.c.outcome == stored.outcome.value,
+            outcomes.c.at == stored.at,
+        )
+    ).first()
+    if same is not None:
+        return StoredOutcome(order_id, stored.outcome, stored.at, same.reported_at)
     session.execute(
         insert(outcomes).values(
             order_id=order_id,

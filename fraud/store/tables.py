@@ -1,6 +1,6 @@
 """The store's tables (SQLAlchemy Core). Rows never leave ``fraud/store/``.
 
-Orders keep the JSON exactly as received plus a few columns copied out of it
+Orders keep the validated JSON as received (canonical form) plus a few columns copied out of it
 (amount in EUR, countries, linking keys) so history look-ups never parse JSON.
 ``order_keys`` has one row per (order, kind of key) for the indexed look-up
 "orders sharing this IP / e-mail / card ... within a window".

@@ -130,3 +130,12 @@ def test_a_bad_rules_file_on_reload_keeps_the_old_rules_running(tmp_path):
             assert body["versions"]["rules"] == before
     finally:
         runtime.close()
+
+
+def test_a_retried_outcome_report_is_stored_once(client):
+    client.post("/v1/score", json=make_order_data(order_id="O-out-retry"))
+    body = {"outcome": "chargeback", "at": "2027-01-20T10:00:00+01:00"}
+    assert client.post("/v1/orders/O-out-retry/outcome", json=body).status_code == 201
+    assert client.post("/v1/orders/O-out-retry/outcome", json=body).status_code == 201
+    outcomes = client.get("/v1/orders/O-out-retry").json()["outcomes"]
+    assert [o["outcome"] for o in outcomes] == ["chargeback"]

@@ -213,3 +213,42 @@ def test_with_the_bundled_model_the_decision_names_it_and_gives_a_probability(tm
     assert body["versions"]["model"] == current
     assert 0.0 <= body["model_probability"] <= 1.0
     assert body["signals_unavailable"] == []
+
+
+def test_keys_that_normalise_longer_than_typed_are_stored_on_every_backend(db_url, tmp_path):
+    """'㎯' folds to 'mm2': 200 of them make a 600-character address key."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from fraud.runtime import Runtime
+    from fraud.settings import Settings
+    from fraud.store import apikeys
+
+    settings = Settings(
+        data_dir=tmp_path, database_url=db_url, model_dir=tmp_path / "none", _env_file=None
+    )
+    runtime = Runtime.start(settings)
+    try:
+        with runtime.sessions() as session:
+            key = apikeys.create_api_key(session, "svc")
+        data = make_order_data(
+            shipping_address={"street": "㎯" * 200},
+            customer={"email": "İ" * 200 + "@example.com"},
+        )
+        with TestClient(create_app(settings, runtime=runtime)) as client:
+            headers = {"Authorization": f"Bearer {key}"}
+            assert client.post("/v1/score", json=data, headers=headers).status_code == 200
+            again = make_order_data(shipping_address={"street": "㎯" * 200})
+            assert client.post("/v1/score", json=again, headers=headers).status_code == 200
+    finally:
+        runtime.close()
+
+
+def test_reusing_an_order_id_for_a_different_order_is_a_conflict(client):
+    first = make_order_data(order_id="O-reuse-1")
+    assert client.post("/v1/score", json=first).status_code == 200
+    other = make_order_data(order_id="O-reuse-1", payment={"amount": "999.00"})
+    response = client.post("/v1/score", json=other)
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert client.get("/v1/orders/O-reuse-1").json()["order"]["payment"]["amount"] == "104.85"
