@@ -31,8 +31,9 @@ from pydantic_extra_types.currency_code import Currency
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+    str, StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)
 ]
 
 
@@ -52,6 +53,8 @@ def _text_or_value(kind: type, what: str) -> Callable[[Any], Any]:
 Timestamp = Annotated[
     AwareDatetime, BeforeValidator(_text_or_value(datetime, "a time (ISO 8601 with offset)"))
 ]
+
+
 def _no_zone_id(value: Any) -> Any:
     """'fe80::1%eth0' names an interface on the sender's machine: meaningless here."""
     if isinstance(value, str) and "%" in value:

@@ -10,12 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ApiKeyDep, RuntimeDep
 from api.schemas import DecisionOut, ErrorOut, OutcomeIn, OutcomeOut, StoredOrderOut
 from fraud.errors import NotFound
+from fraud.schema import IDENTIFIER_PATTERN
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-OrderId = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
-]
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
 
 
 @router.get(
