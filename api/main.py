@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime or Runtime.start(settings)
+        if runtime is None:  # a real server, not a test handing in its own runtime
+            app.state.runtime.warm_up_in_background()
         _reload_on_sighup(app.state.runtime)
         try:
             yield
