@@ -31,13 +31,36 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``, with the SQLite pragmas set on every new connection."""
+def make_engine(url: str, *, background_checkpoints: bool = False, **kwargs: Any) -> Engine:
+    """An engine for ``url``, with the SQLite pragmas set on every new connection.
+
+    ``background_checkpoints`` turns off SQLite's automatic WAL checkpoint on this
+    engine's connections: the owner must then call :func:`checkpoint` regularly
+    (the service does, from a thread), so no request pays for copying the WAL.
+    """
     url = normalise_url(url)
     engine = create_engine(url, **kwargs)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if background_checkpoints:
+            event.listen(engine, "connect", _no_auto_checkpoint)
     return engine
+
+
+def _no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    finally:
+        cursor.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """Copy the SQLite WAL into the database without blocking readers or writers."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

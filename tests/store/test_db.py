@@ -85,3 +85,32 @@ def test_naive_times_are_refused_rather_than_guessed(engine) -> None:  # noqa: A
         )
     with engine.connect() as conn:
         assert conn.execute(select(api_keys.c.name)).all() == []
+
+
+def test_the_service_checkpoints_the_wal_itself_off_the_request_path(tmp_path, monkeypatch):
+    import threading
+
+    from factories import make_order
+
+    from fraud import runtime as runtime_module
+    from fraud.settings import Settings
+
+    called = threading.Event()
+    real = runtime_module.checkpoint
+
+    def recording_checkpoint(engine):
+        real(engine)
+        called.set()
+
+    monkeypatch.setattr(runtime_module, "checkpoint", recording_checkpoint)
+    monkeypatch.setattr(runtime_module, "CHECKPOINT_SECONDS", 0.1)
+    runtime = runtime_module.Runtime.start(
+        Settings(data_dir=tmp_path, model_dir=tmp_path / "none", _env_file=None)
+    )
+    try:
+        with runtime.engine.connect() as conn:  # no request copies the WAL itself
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        runtime.score(make_order())
+        assert called.wait(timeout=10), "the background checkpointer never ran"
+    finally:
+        runtime.close()
