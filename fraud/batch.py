@@ -51,6 +51,39 @@ def batch_model(settings: Settings) -> tuple[ModelScorer | None, bool]:
     return holder.current, error is not None and holder.current is None
 
 
+class BatchScorer:
+    """Scores orders one after another against an in-memory history that grows as
+    they are scored, exactly as the service would have seen them arrive.
+
+    A repeated order id keeps its first decision, as online.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        rules: RuleSet | None = None,
+        history: MemoryHistory | None = None,
+        skip: Iterable[str] = (),
+    ) -> None:
+        self.rules = rules or load_rules(settings.rules_path)
+        self.history = history if history is not None else MemoryHistory(settings.fx_rates)
+        self.ctx = batch_context(settings, self.history, skip)
+        self.model, self.model_unavailable = batch_model(settings)
+        self._first: dict[str, Scored] = {}
+
+    def score(self, order: Order) -> Scored:
+        known = self._first.get(order.order_id)
+        if known is not None:
+            return known
+        scored = score_order(
+            order, self.ctx, self.rules, self.model, model_unavailable=self.model_unavailable
+        )
+        self.history.add(order)
+        self._first[order.order_id] = scored
+        return scored
+
+
 def score_orders(
     orders: Iterable[Order],
     settings: Settings,
@@ -58,23 +91,10 @@ def score_orders(
     rules: RuleSet | None = None,
     history: MemoryHistory | None = None,
 ) -> Iterator[Scored]:
-    """Score orders against an in-memory history that grows as they are scored.
-
-    Orders should come in time order, as they would have arrived online.
-    """
-    rules = rules or load_rules(settings.rules_path)
-    history = history if history is not None else MemoryHistory(settings.fx_rates)
-    ctx = batch_context(settings, history)
-    model, model_unavailable = batch_model(settings)
-    first: dict[str, Scored] = {}
+    """Score orders in batch; they should come in time order, as they arrived online."""
+    scorer = BatchScorer(settings, rules=rules, history=history)
     for order in orders:
-        if order.order_id in first:  # as online: a repeated order id keeps its first decision
-            yield first[order.order_id]
-            continue
-        scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
-        history.add(order)
-        first[order.order_id] = scored
-        yield scored
+        yield scorer.score(order)
 
 
 def score_stream(
@@ -110,17 +130,9 @@ def score_stream(
             runtime.close()
         return
 
-    rules = load_rules(settings.rules_path)
-    history = MemoryHistory(settings.fx_rates)
-    ctx = batch_context(settings, history, skip)
-    model, model_unavailable = batch_model(settings)
-    first: dict[str, dict[str, Any]] = {}
+    scorer = BatchScorer(settings, skip=skip)
     for order, error in valid_orders():
         if order is None:
             yield None, error
-            continue
-        if order.order_id not in first:  # as online: a repeated id keeps its first decision
-            scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
-            history.add(order)
-            first[order.order_id] = decision_json(scored)
-        yield first[order.order_id], None
+        else:
+            yield decision_json(scorer.score(order)), None
