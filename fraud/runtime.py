@@ -22,8 +22,8 @@ from fraud.domain import Outcome
 from fraud.errors import Conflict, FraudError
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
+from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
-from fraud.rules.shadow import ShadowRunner
 from fraud.schema import Order
 from fraud.scoring import Scored, score_order
 from fraud.settings import Settings

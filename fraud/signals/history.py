@@ -84,7 +84,7 @@ FEATURES = (
 
 def compute(order: Order, ctx: Context) -> Mapping[str, FeatureValue]:
     """History features of ``order`` as of its own ``created_at``."""
-    keys = order_keys(order)
+    keys = ctx.order_keys if ctx.order_keys is not None else order_keys(order)
     snapshot = ctx.history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
     amount = amount_eur(order, ctx.settings.fx_rates)
     return history_features(order, keys, amount, snapshot)
