@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fraud.domain import Feature, FeatureValue
-from fraud.history import WINDOW, amount_eur, history_features
+from fraud.history import WINDOW, history_features
 from fraud.keys import order_keys
+from fraud.money import amount_eur
 from fraud.signals import Context, register_signal
 
 if TYPE_CHECKING:
