@@ -16,7 +16,7 @@ import yaml
 from fraud.domain import Feature, FeatureValue
 from fraud.keys import fold
 from fraud.schema import Order, ShippingMethod
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature(
@@ -170,4 +170,4 @@ high_resale_categories()
 for _country in ("NL", "BE", "DE", "FR"):
     _zone(_country)
 
-register_signal("basket", compute, FEATURES, requires=())
+SIGNALS = [Signal("basket", compute, FEATURES)]
