@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from fraud.simulate import draw, world
-from fraud.simulate.catalogue import CHEAP_MIX, HONEST_MIX, RESALE_MIX
+from fraud.simulate.catalogue import CHEAP_MIX, RESALE_MIX
 from fraud.simulate.draw import Run
 from fraud.simulate.table import FIELDS, INT_FIELDS, Block
 
-HOME = {"NL": 40, "BE": 20, "DE": 25, "FR": 15}
+_YEAR = 365 * 86_400
 _FRAUD_DOMAINS = {"gmail.com": 40, "outlook.com": 14, "hotmail.com": 10, "yahoo.com": 5,
                   "protonmail.com": 8, "gmx.net": 5, "yopmail.com": 6, "guerrillamail.com": 4,
                   "mailinator.com": 4, "trashmail.com": 4}
@@ -106,7 +106,8 @@ def _pay(run: Run, cols: dict, idx: np.ndarray, methods: dict[str, float],
 def _lines(run: Run, k: int, resale: float, big: float = 0.0) -> list[tuple]:
     rows = np.arange(k)
     hot = run.rng.random(k) < resale
-    out = [draw.basket(run, rows[hot], RESALE_MIX, 0.5), draw.basket(run, rows[~hot], HONEST_MIX)]
+    out = [draw.basket(run, rows[hot], RESALE_MIX, 0.5),
+           draw.basket(run, rows[~hot], run.shop.category_mix)]
     out.append(draw.big_ticket(run, rows[run.rng.random(k) < big]))
     return out
 
@@ -127,7 +128,7 @@ def _ip_mix(run: Run, countries: np.ndarray, foreign: float, proxy: float, vpn: 
 
 def _victims(run: Run, k: int, old_accounts: bool = False) -> np.ndarray:
     pop = run.pop
-    ok = np.isin(pop.country, list(HOME))
+    ok = np.isin(pop.country, list(run.shop.fraud_homes))
     if old_accounts:
         ok &= (pop.account_id != None) & (pop.account_created < run.start - 180 * 86_400)  # noqa: E711
     candidates = np.flatnonzero(ok)
@@ -153,10 +154,12 @@ def stolen_card(run: Run, k: int) -> Block:
         "city": np.where(own, pop.city[v], place["city"])}, country)
     cols["email"] = fraud_emails(run, cols["name"])
     cols["phone"] = _phones(run, country, none=0.45)
-    member = np.flatnonzero(rng.random(k) < 0.4)
+    style = run.shop.style
+    member = np.flatnonzero(rng.random(k) < _or(style.account_share, 0.4))
     cols["account_id"][member] = run.new_account_ids(len(member))
     cols["account_created"][member] = cols["t"][member] - rng.integers(120, 3 * 86_400, len(member))
-    cols["ip"] = _ip_mix(run, country, foreign=0.5, proxy=0.3, vpn=0.15)
+    _age_some(run, cols, member)
+    cols["ip"] = _ip_mix(run, country, *style.ips(0.5, 0.3, 0.15))
     local = np.flatnonzero(rng.random(k) < 0.05)
     cols["ip"][local] = draw.ips(run, country[local], pop.region[v[local]])
     cols["device"] = np.where(rng.random(k) < 0.08, None, run.new_device_ids(k))
@@ -165,12 +168,44 @@ def stolen_card(run: Run, k: int) -> Block:
                             draw.pick(rng, world.FRAUD_CARD_COUNTRIES, k))
     _pay(run, cols, np.arange(k), {"card": 80, "paypal": 10, "klarna": 5, "apple_pay": 5},
          card_country)
+    victims_card = _victims_card(run, cols, v, own)
     _ship_to_billing(cols)
-    _drop_shipping(run, cols, np.flatnonzero(rng.random(k) < 0.6), country)
+    _drop_shipping(run, cols, np.flatnonzero(rng.random(k) < _or(style.drop_shipping, 0.6)),
+                   country)
     u = rng.random(k)
     cols["ship"] = np.where(u < 0.45, "express", np.where(u < 0.53, "pickup_point", "standard"))
     _sessions(run, cols, share=0.3)
+    linked = own | victims_card
+    run.victims.append((v[linked], cols["t"][linked], victims_card[linked]))
     return _block(cols, _lines(run, k, resale=0.75, big=0.1))
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _age_some(run: Run, cols: dict, members: np.ndarray) -> None:
+    """Some fraudsters buy or farm accounts that look years old (the shop's fraud style)."""
+    share = run.shop.style.aged_accounts
+    if share <= 0 or not len(members):
+        return  # the default shop draws nothing here
+    aged = members[run.rng.random(len(members)) < share]
+    age = run.rng.integers(200 * 86_400, 6 * _YEAR, len(aged))
+    cols["account_created"][aged] = cols["t"][aged] - age
+
+
+def _victims_card(run: Run, cols: dict, v: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Where the shop's fraud style says so, the card charged is the victim's own card."""
+    share = run.shop.style.victim_card
+    k = len(v)
+    if share <= 0:
+        return np.zeros(k, dtype=bool)
+    pop = run.pop
+    same = ((cols["method"] == "card") & (cols["card_country"] == pop.country[v])
+            & (run.rng.random(k) < share))
+    cols["card_bin"][same], cols["card_last4"][same] = pop.card_bin[v][same], \
+        pop.card_last4[v][same]
+    return same
 
 
 def _drop_shipping(run: Run, cols: dict, idx: np.ndarray, country: np.ndarray) -> None:
@@ -223,7 +258,9 @@ def account_takeover(run: Run, k: int) -> Block:
     cols["phone"] = np.where(rng.random(k) < 0.7, pop.phone[v], None)
     _set_billing(cols, slice(None), {"street": pop.street[v], "house": pop.house_number[v],
                                      "postal": pop.postal_code[v], "city": pop.city[v]}, country)
-    where = np.where(rng.random(sessions) < 0.6,
+    ip_mix = run.shop.style.ip_mix
+    abroad = 0.6 if ip_mix is None else ip_mix[0] + ip_mix[2]
+    where = np.where(rng.random(sessions) < abroad,
                      np.where(rng.random(sessions) < 0.7,
                               draw.pick(rng, world.FRAUD_IP_COUNTRIES, sessions),
                               draw.pick(rng, world.HOLIDAY_COUNTRIES, sessions)),
@@ -246,6 +283,7 @@ def account_takeover(run: Run, k: int) -> Block:
     stored = cols["method"] == "card"
     cols["card_bin"][stored], cols["card_last4"][stored] = pop.card_bin[v][stored], \
         pop.card_last4[v][stored]
+    run.victims.append((v, cols["t"], stored))
     return _block(cols, _lines(run, k, resale=0.8, big=0.3))
 
 
@@ -260,7 +298,7 @@ def reshipper(run: Run, k: int) -> Block:
     """Parts bought for a parcel forwarder's warehouse, to leave the EU unseen."""
     rng = run.rng
     cols = _empty(k, "reshipper")
-    country = draw.pick(rng, HOME, k)
+    country = draw.pick(rng, run.shop.fraud_homes, k)
     cols["t"] = draw.times(run, k, night=0.3)
     person = draw.people(rng, country)
     cols["name"] = person["name"]
@@ -268,11 +306,13 @@ def reshipper(run: Run, k: int) -> Block:
                              fraud_emails(run, person["name"]))
     cols["phone"] = _phones(run, country, none=0.5)
     _set_billing(cols, slice(None), draw.addresses(rng, country), country)
-    member = np.flatnonzero(rng.random(k) < 0.3)
+    style = run.shop.style
+    member = np.flatnonzero(rng.random(k) < _or(style.account_share, 0.3))
     cols["account_id"][member] = run.new_account_ids(len(member))
     cols["account_created"][member] = (cols["t"][member]
                                        - rng.integers(300, 20 * 86_400, len(member)))
-    cols["ip"] = _ip_mix(run, country, foreign=0.6, proxy=0.25, vpn=0.15)
+    _age_some(run, cols, member)
+    cols["ip"] = _ip_mix(run, country, *style.ips(0.6, 0.25, 0.15))
     cols["device"] = np.where(rng.random(k) < 0.08, None, run.new_device_ids(k))
     cols["ua"] = draw.user_agents(rng, k, automation=0.1)
     card_country = np.where(rng.random(k) < 0.4, country,
@@ -300,7 +340,7 @@ def card_testing(run: Run, k: int) -> Block:
 def _burst(run: Run, size: int) -> Block:
     rng = run.rng
     cols = _empty(size, "card_testing")
-    country = draw.pick(rng, HOME, 1).repeat(size)
+    country = draw.pick(rng, run.shop.fraud_homes, 1).repeat(size)
     start = min(int(draw.times(run, 1, night=0.5)[0]), run.end - 3 * 3600)
     cols["t"] = start + np.cumsum(rng.integers(20, 240, size))
     same_person = rng.random() < 0.5
@@ -314,7 +354,7 @@ def _burst(run: Run, size: int) -> Block:
     if rng.random() < 0.4:
         cols["account_id"][:] = run.new_account_ids(1)[0]
         cols["account_created"][:] = start - int(rng.integers(60, 600))
-    cols["ip"][:] = _ip_mix(run, country[:1], foreign=0.5, proxy=0.4, vpn=0.1)[0]
+    cols["ip"][:] = _ip_mix(run, country[:1], *run.shop.style.ips(0.5, 0.4, 0.1))[0]
     cols["device"][:] = None if rng.random() < 0.3 else run.new_device_ids(1)[0]
     cols["ua"][:] = draw.user_agents(rng, 1, automation=0.6)[0]
     card_country = np.where(rng.random(size) < 0.5, country,
@@ -346,7 +386,7 @@ def _ring(run: Run, budget: int) -> Block:
     owner = np.repeat(np.arange(members), per_member)[:budget]
     size = len(owner)
     cols = _empty(size, "fraud_ring")
-    c = draw.pick(rng, HOME, 1)[0]
+    c = draw.pick(rng, run.shop.fraud_homes, 1)[0]
     country = np.full(size, c, dtype=object)
     span = int(min(run.days, rng.integers(14, 43))) * 86_400
     begin = run.start + int(rng.integers(0, max(1, run.days * 86_400 - span)))
