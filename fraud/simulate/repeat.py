@@ -14,19 +14,19 @@ import numpy as np
 from fraud.simulate import draw
 from fraud.simulate.draw import Run
 from fraud.simulate.patterns import (
-    _age_some,
-    _block,
-    _drop_shipping,
-    _empty,
-    _ip_mix,
-    _lines,
-    _or,
-    _pay,
-    _phones,
-    _ship_to,
-    _ship_to_billing,
-    _victims,
+    age_some_accounts,
+    basket_lines,
+    drop_shipping,
+    empty_columns,
     fraud_emails,
+    fraud_ips,
+    fraud_phones,
+    make_block,
+    or_default,
+    pay,
+    pick_victims,
+    ship_to,
+    ship_to_billing,
     world_pickup,
 )
 from fraud.simulate.table import Block, concat
@@ -59,10 +59,10 @@ def reused_contact(run: Run, k: int, earlier: Block, chargeback_at: np.ndarray) 
     rng, style = run.rng, run.shop.style
     sources, after = contact_sources(earlier, chargeback_at, run.end)
     if k <= 0 or not len(sources):
-        return _block(_empty(0, "reused_contact"), [])
+        return make_block(empty_columns(0, "reused_contact"), [])
     pick = rng.integers(0, len(sources), k)
     src, after = sources[pick], after[pick]
-    cols = _empty(k, "reused_contact")
+    cols = empty_columns(k, "reused_contact")
     wait = np.minimum(30 * 86_400, run.end - 60 - after)
     cols["t"] = after + 600 + (rng.random(k) * np.maximum(wait - 600, 1)).astype(np.int64)
     cols["t"] = np.minimum(cols["t"], run.end - 1)
@@ -76,21 +76,21 @@ def reused_contact(run: Run, k: int, earlier: Block, chargeback_at: np.ndarray) 
     has_phone = old["phone"][src] != None  # noqa: E711
     by_phone = has_phone & (rng.random(k) < 0.4)
     cols["email"] = np.where(by_phone, fraud_emails(run, person["name"]), old["email"][src])
-    cols["phone"] = np.where(by_phone, old["phone"][src], _phones(run, country, none=0.5))
-    member = np.flatnonzero(rng.random(k) < _or(style.account_share, 0.4))
+    cols["phone"] = np.where(by_phone, old["phone"][src], fraud_phones(run, country, none=0.5))
+    member = np.flatnonzero(rng.random(k) < or_default(style.account_share, 0.4))
     cols["account_id"][member] = run.new_account_ids(len(member))
     cols["account_created"][member] = cols["t"][member] - rng.integers(120, 5 * 86_400,
                                                                        len(member))
-    _age_some(run, cols, member)
-    cols["ip"] = _ip_mix(run, country, *style.ips(0.5, 0.3, 0.15))
+    age_some_accounts(run, cols, member)
+    cols["ip"] = fraud_ips(run, country, *style.ips(0.5, 0.3, 0.15))
     cols["device"] = np.where(rng.random(k) < 0.1, None, run.new_device_ids(k))
     cols["ua"] = draw.user_agents(rng, k, automation=0.1)
-    _pay(run, cols, np.arange(k), {"card": 75, "paypal": 15, "klarna": 10}, country)
-    _ship_to_billing(cols)
-    _drop_shipping(run, cols, np.flatnonzero(rng.random(k) < _or(style.drop_shipping, 0.6)),
+    pay(run, cols, np.arange(k), {"card": 75, "paypal": 15, "klarna": 10}, country)
+    ship_to_billing(cols)
+    drop_shipping(run, cols, np.flatnonzero(rng.random(k) < or_default(style.drop_shipping, 0.6)),
                    country)
     cols["ship"] = np.where(rng.random(k) < 0.4, "express", "standard").astype(object)
-    return _block(cols, _lines(run, k, resale=0.7))
+    return make_block(cols, basket_lines(run, k, resale=0.7))
 
 
 def _set_home(cols: dict, place: dict, country: np.ndarray) -> None:
@@ -105,19 +105,19 @@ def address_burst(run: Run, k: int) -> Block:
         size = int(min(run.rng.integers(3, 7), k - done))
         blocks.append(_burst(run, size))
         done += size
-    return concat(blocks) if blocks else _block(_empty(0, "address_burst"), [])
+    return concat(blocks) if blocks else make_block(empty_columns(0, "address_burst"), [])
 
 
 def _burst(run: Run, size: int) -> Block:
     rng, pop, style = run.rng, run.pop, run.shop.style
-    cols = _empty(size, "address_burst")
+    cols = empty_columns(size, "address_burst")
     start = min(int(draw.times(run, 1, night=0.3)[0]), run.end - _HOUR)
     # all within the hour: at most five gaps of ten minutes
     gaps = np.r_[0, rng.integers(60, 600, size - 1)]
     cols["t"] = start + np.cumsum(gaps)
     taken_over = rng.random() < max(style.aged_accounts, 0.3)
     if taken_over:
-        v = int(_victims(run, 1, old_accounts=True)[0])
+        v = int(pick_victims(run, 1, old_accounts=True)[0])
         c = str(pop.country[v])
         cols["account_id"][:], cols["account_created"][:] = pop.account_id[v], \
             pop.account_created[v]
@@ -134,24 +134,24 @@ def _burst(run: Run, size: int) -> Block:
         cols["account_created"][:] = start - int(rng.integers(300, 10 * 86_400))
         cols["name"][:], cols["email"][:] = person["name"][0], fraud_emails(
             run, person["name"][:1])[0]
-        cols["phone"][:] = _phones(run, np.array([c], dtype=object), none=0.5)[0]
+        cols["phone"][:] = fraud_phones(run, np.array([c], dtype=object), none=0.5)[0]
         cols["b_street"][:], cols["b_house"][:] = home["street"][0], home["house"][0]
         cols["b_postal"][:], cols["b_city"][:] = home["postal"][0], home["city"][0]
     country = np.full(size, c, dtype=object)
     cols["b_country"][:] = c
-    cols["ip"][:] = _ip_mix(run, country[:1], *style.ips(0.4, 0.4, 0.15))[0]
+    cols["ip"][:] = fraud_ips(run, country[:1], *style.ips(0.4, 0.4, 0.15))[0]
     cols["device"][:] = run.new_device_ids(1)[0]
     cols["ua"][:] = draw.user_agents(rng, 1, automation=0.1)[0]
-    _pay(run, cols, np.arange(size), {"card": 70, "paypal": 20, "klarna": 10}, country)
-    _ship_to_billing(cols)
+    pay(run, cols, np.arange(size), {"card": 70, "paypal": 20, "klarna": 10}, country)
+    ship_to_billing(cols)
     rows = np.arange(size)
     pickup = rows[rng.random(size) < 0.2]
     drops = rows[~np.isin(rows, pickup)]
-    _ship_to(run, cols, drops, country[drops],
+    ship_to(run, cols, drops, country[drops],
              np.where(rng.random(len(drops)) < 0.5, draw.people(rng, country[drops])["name"],
                       None))
-    _ship_to(run, cols, pickup, country[pickup],
+    ship_to(run, cols, pickup, country[pickup],
              np.array([world_pickup(run, c) for _ in pickup], dtype=object))
     cols["ship"] = np.where(rng.random(size) < 0.5, "express", "standard").astype(object)
     cols["ship"][pickup] = "pickup_point"
-    return _block(cols, _lines(run, size, resale=0.7))
+    return make_block(cols, basket_lines(run, size, resale=0.7))
