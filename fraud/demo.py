@@ -22,7 +22,7 @@ from fraud.history import MemoryHistory
 from fraud.schema import parse_order
 from fraud.scoring import score_order
 from fraud.signals import Context
-from fraud.store import apikeys, repository
+from fraud.store import repository
 from fraud.store.db import checkpoint
 from fraud.store.tables import api_keys, orders
 
@@ -43,8 +43,8 @@ def ensure_demo_key(runtime: Runtime) -> None:
         exists = session.execute(
             select(api_keys.c.name).where(api_keys.c.name == DEMO_KEY_NAME)
         ).first()
-        if exists is None:
-            apikeys.create_api_key(session, DEMO_KEY_NAME, secret=DEMO_KEY)
+    if exists is None:
+        runtime.create_api_key(DEMO_KEY_NAME, secret=DEMO_KEY)
 
 
 def store_is_empty(runtime: Runtime) -> bool:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from fraud.cli.common import settings_or_exit
+from fraud.cli.common import fail, settings_or_exit
+from fraud.errors import FraudError
 from fraud.settings import get_settings
 
 
@@ -30,6 +31,12 @@ def serve(
         os.environ["FRAUD_DEMO"] = "true"
         get_settings.cache_clear()
     settings = settings_or_exit()
+    from fraud.signals import load_signal_modules
+
+    try:  # a bad signal module: one line here, not a traceback from the server's start
+        load_signal_modules(settings.signal_modules)
+    except FraudError as exc:
+        raise fail(exc.message) from None
     typer.echo(f"store: {settings.resolved_database_url}")
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")

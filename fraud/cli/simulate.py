@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fraud.cli.common import fail
 from fraud.simulate.io import FORMATS
 
 
@@ -25,34 +26,55 @@ def simulate_command(
         help="First day, ISO date (default 2025-09-01, Europe/Amsterdam)")] = None,
     format: Annotated[str | None, typer.Option(  # noqa: A002 - the option is called --format
         "--format", help=f"Orders file format: {', '.join(FORMATS)} (default: from --out)")] = None,
+    shop: Annotated[str | None, typer.Option(
+        help="Which shop: 'default' (the one the project was built on), 'random' (another "
+        "shop of the family, drawn from --shop-seed) or a shop JSON file as written beside "
+        "the orders (default: 'default', or 'random' with --shops)")] = None,
+    shop_seed: Annotated[int | None, typer.Option(
+        help="Seed that draws a random shop (default: --seed)")] = None,
+    shops: Annotated[int, typer.Option(
+        help="Simulate this many shops at once: shop i gets shop seed --shop-seed + i and "
+        "seed --seed + i, and its files are named shop<i>_* beside --out", min=1)] = 1,
 ) -> None:
     """Generate realistic car-parts shop orders with labelled fraud hidden among honest ones."""
-    from fraud.simulate import simulate
+    from fraud.simulate import ShopConfig, simulate
     from fraud.simulate.io import detect_format
+    from fraud.simulate.shop import resolve
 
     fmt = format or detect_format(out)
     if fmt not in FORMATS:
-        typer.echo(f"error: unknown format {fmt!r}; use one of {', '.join(FORMATS)}", err=True)
-        raise typer.Exit(2)
-    began = time.perf_counter()
-    try:
-        sim = simulate(orders, days=days, seed=seed, start=start)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    outcomes_path = outcomes_out or _beside(out, "outcomes.jsonl.gz")
-    truth_path = truth_out or _beside(out, "truth.csv.gz")
-    for path in (out, outcomes_path, truth_path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    written = sim.write(out, fmt)
-    events = sim.write_outcomes(outcomes_path)
-    sim.write_truth(truth_path)
-    took = time.perf_counter() - began
-    fraud = int(sim.truth()["is_fraud"].sum())
-    typer.echo(f"{written} orders ({fraud} fraudulent, {fraud / written:.2%}) -> {out}")
-    typer.echo(f"{events} outcome events -> {outcomes_path}")
-    typer.echo(f"ground truth -> {truth_path}")
-    typer.echo(f"{took:.1f} s, {written / took:,.0f} orders/s")
+        raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
+    if shops > 1 and (outcomes_out or truth_out):
+        raise fail("with --shops, outcomes and truth files are named after --out; "
+             "leave out --outcomes-out and --truth-out", 2)
+    base_shop_seed = seed if shop_seed is None else shop_seed
+    choice = shop or ("random" if shops > 1 else "default")
+    for i in range(shops):
+        began = time.perf_counter()
+        try:
+            config = resolve(choice, base_shop_seed + i)
+            sim = simulate(orders, days=days, seed=seed + i, start=start, shop=config)
+        except ValueError as exc:
+            raise fail(str(exc), 2) from None
+        target = out if shops == 1 else out.with_name(f"shop{i + 1:02d}_{out.name}")
+        outcomes_path = (outcomes_out if shops == 1 else None) or _beside(
+            target, "outcomes.jsonl.gz")
+        truth_path = (truth_out if shops == 1 else None) or _beside(target, "truth.csv.gz")
+        for path in (target, outcomes_path, truth_path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        written = sim.write(target, fmt)
+        events = sim.write_outcomes(outcomes_path)
+        sim.write_truth(truth_path)
+        took = time.perf_counter() - began
+        fraud = int(sim.truth()["is_fraud"].sum())
+        if config != ShopConfig.default():
+            shop_path = _beside(target, "shop.json")
+            config.write(shop_path)
+            typer.echo(f"{config.summary()} -> {shop_path}")
+        typer.echo(f"{written} orders ({fraud} fraudulent, {fraud / written:.2%}) -> {target}")
+        typer.echo(f"{events} outcome events -> {outcomes_path}")
+        typer.echo(f"ground truth -> {truth_path}")
+        typer.echo(f"{took:.1f} s, {written / took:,.0f} orders/s")
 
 
 def _beside(out: Path, suffix: str) -> Path:

@@ -280,8 +280,8 @@ def build_dataset(
     """
     from fraud.batch import batch_context
     from fraud.features import build_features
+    from fraud.money import amount_eur
     from fraud.scoring import score_order
-    from fraud.signals.basket import amount_eur
 
     known = [e for e in raw.outcomes if e.at <= policy.cutoff]
     history = MemoryHistory.from_orders(

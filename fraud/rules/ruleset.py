@@ -72,8 +72,9 @@ class Rule:
 
     @cached_property
     def seen(self) -> tuple[str, ...]:
-        """What the condition reads, then what the message quotes."""
-        return tuple(dict.fromkeys((*self.read, *self.message.names)))
+        """What the message quotes, then what the condition reads: the first number
+        the message quotes is the value a reviewer sees beside the reason."""
+        return tuple(dict.fromkeys((*self.message.names, *self.read)))
 
 
 @dataclass(frozen=True)
