@@ -127,3 +127,20 @@ def test_train_command_refuses_a_cutoff_without_offset(sim_files) -> None:  # no
                                          "--cutoff", "2025-11-30T00:00:00"])
     assert result.exit_code == 1
     assert "no UTC offset" in result.output
+
+
+def test_train_command_says_where_it_wrote_and_when_it_changes_current(
+    sim_files, tmp_path  # noqa: ANN001
+) -> None:
+    args = ["train", "--orders", str(sim_files["orders"]), "--outcomes",
+            str(sim_files["outcomes"]), "--out-dir", str(tmp_path)]
+    kept = CliRunner().invoke(_app(), args)
+    assert kept.exit_code == 0, kept.output
+    version = kept.stdout.strip().splitlines()[-1]
+    assert f"model: {tmp_path / version}" in kept.stdout
+    assert f"{tmp_path / 'CURRENT'} unchanged (none)" in kept.stdout
+    assert "read 900 orders" in kept.stderr
+    promoted = CliRunner().invoke(_app(), [*args, "--promote"])
+    assert promoted.exit_code == 0, promoted.output
+    assert f"changed {tmp_path / 'CURRENT'}: now {version}" in promoted.stdout
+    assert (tmp_path / "CURRENT").read_text().strip() == version
