@@ -47,7 +47,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return time_from_db(value)
+        return None if value is None else time_from_db(value)
 
 
 class JsonText(TypeDecorator):
@@ -65,11 +65,9 @@ class JsonText(TypeDecorator):
         return None
 
 
-def time_from_db(value: Any) -> datetime | None:
+def time_from_db(value: Any) -> datetime:
     """A stored time as an aware UTC datetime: SQLite's naive-UTC text or datetime,
     PostgreSQL's aware datetime."""
-    if value is None:
-        return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Dialect, Engine, Float, Insert, Numeric, Table, TextClause, bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
 
 Processor = Callable[[Any], Any]
@@ -68,7 +69,7 @@ class Statement:
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
     """Compile a Core statement (or a typed :func:`~sqlalchemy.text`) for ``dialect``."""
-    compiled = statement.compile(dialect=dialect)
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     processors = {  # by the parameter name as rendered in the SQL
         name: bind.type.dialect_impl(dialect).bind_processor(dialect)
         for bind, name in compiled.bind_names.items()
