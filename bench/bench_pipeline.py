@@ -109,7 +109,7 @@ def main() -> None:
                 decide,
                 order.order_id,
                 results,
-                thresholds_from(ctx),
+                thresholds_from(ctx.settings),
                 versions,
                 model_probability=probability,
                 model_reasons=tuple(reasons),

@@ -23,12 +23,12 @@ from fraud.domain import Outcome
 from fraud.errors import FraudError
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
+from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
-from fraud.rules.shadow import ShadowRunner
 from fraud.schema import Order
 from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
-from fraud.signals import Context
+from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
 from fraud.store.db import checkpoint, make_engine, upgrade_database
 from fraud.store.history import SqlHistory
@@ -69,7 +69,9 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
-        """Open the store (migrating it to the latest schema), load geo, rules and model."""
+        """Open the store (migrating it to the latest schema), load the shop's signal
+        modules, geo, rules and model (rules and model are checked against the signals)."""
+        load_signal_modules(settings.signal_modules)
         url = settings.resolved_database_url
         if url.startswith("sqlite:///"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -136,17 +138,55 @@ class Runtime:
         return thread
 
     def reload(self) -> dict[str, str]:
-        """Re-read the rules (and the model, once one is served) without a restart.
+        """What SIGHUP runs: re-read the rules, the shadow rules and the model.
 
-        Anything that fails to load is refused and the previous version keeps
-        running; the returned mapping says what happened to each part.
+        A part that fails to load is refused and its previous version keeps
+        running; the failure is logged as an error and kept in ``problems``. The
+        returned mapping says what happened to each part, in words.
         """
-        error = self.rulebook.reload()
-        return {
-            "rules": f"kept {self.rulebook.current.version}: {error}"
-            if error
-            else f"loaded {self.rulebook.current.version}"
+        outcome = {
+            "rules": self._reload_rules(),
+            "shadow_rules": self._reload_shadow(),
+            "model": self._reload_model(),
         }
+        kept = any(text.startswith("kept") for text in outcome.values())
+        log.log(
+            logging.ERROR if kept else logging.INFO,
+            "reload: %s",
+            "; ".join(f"{part} {text}" for part, text in outcome.items()),
+        )
+        return outcome
+
+    def _reload_rules(self) -> str:
+        error = self.rulebook.reload()
+        if error is not None:
+            return f"kept {self.rulebook.current.version}: {error.message}"
+        return f"loaded {self.rulebook.current.version}"
+
+    def _reload_shadow(self) -> str:
+        path = self.settings.shadow_rules_path
+        if path is None:
+            return "none configured"
+        try:
+            shadow = ShadowRunner.from_path(path)
+        except FraudError as exc:
+            self.problems["shadow_rules"] = exc.message
+            old = self.shadow.version if self.shadow is not None else "none"
+            return f"kept {old}: {exc.message}"
+        self.shadow = shadow
+        self.problems.pop("shadow_rules", None)
+        return f"loaded {shadow.version}"
+
+    def _reload_model(self) -> str:
+        if self.models is None:
+            return "none configured"
+        error = self.models.reload()
+        current = self.models.current
+        if error is not None:
+            self.problems["model"] = error.message
+            return f"kept {current.version if current else 'none'}: {error.message}"
+        self.problems.pop("model", None)
+        return f"loaded {current.version}" if current else "none (rules only)"
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the postal data of every other EU country (about 14 s) off the request path.
@@ -303,6 +343,12 @@ class Runtime:
             checks["store"] = f"unavailable: {type(exc).__name__}"
             return "unavailable", checks
         checks["rules"] = self.rulebook.current.version
+        if self.settings.shadow_rules_path is not None:
+            checks["shadow_rules"] = (
+                self.shadow.version
+                if self.shadow is not None
+                else self.problems.get("shadow_rules", "unavailable")
+            )
         checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
         model = self.model
         checks["model"] = (

@@ -17,7 +17,7 @@ from fraud.domain import Feature, FeatureValue
 from fraud.keys import fold
 from fraud.money import amount_eur
 from fraud.schema import Order, ShippingMethod
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature(
@@ -163,4 +163,4 @@ high_resale_categories()
 for _country in ("NL", "BE", "DE", "FR"):
     _zone(_country)
 
-register_signal("basket", compute, FEATURES, requires=())
+SIGNALS = [Signal("basket", compute, FEATURES)]

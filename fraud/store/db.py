@@ -49,12 +49,16 @@ def _no_auto_checkpoint(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def checkpoint(engine: Engine) -> None:
-    """Copy the SQLite WAL into the database without blocking readers or writers."""
+def checkpoint(engine: Engine, *, truncate: bool = False) -> None:
+    """Copy the SQLite WAL into the database without blocking readers or writers.
+
+    ``truncate`` waits for readers and empties the WAL file: for bulk loads,
+    whose WAL otherwise grows by every page they write.
+    """
     if engine.dialect.name != "sqlite":
         return
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.exec_driver_sql(f"PRAGMA wal_checkpoint({'TRUNCATE' if truncate else 'PASSIVE'})")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
