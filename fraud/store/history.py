@@ -94,7 +94,7 @@ class SqlHistory:
 
     def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
         self._source = source
-        self._statements: dict[tuple[str, int, bool], tuple[Statement, Statement]] = {}
+        self._statements = _STATEMENTS
 
     @contextmanager
     def _connection(self) -> Iterator[RawConnection]:
@@ -146,6 +146,10 @@ class SqlHistory:
                 )
             ),
         )
+
+
+# per process, not per view: the service makes a view per scored order
+_STATEMENTS: dict[tuple[str, int, bool], tuple[Statement, Statement]] = {}
 
 
 def _compiled(sql: str, dialect: Any) -> Statement:
