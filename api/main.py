@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
@@ -24,6 +25,9 @@ Scores web-shop orders for fraud: `approve`, `review` or `decline`, a 0–100 sc
 the reasons in plain words. Authenticate with `Authorization: Bearer <key>`; create keys
 with `fraud apikey create NAME`. Errors always have the shape `{code, message, fields}`.
 """
+
+
+DOCS_ASSETS_URL = "/docs-assets"
 
 
 def _reload_on_sighup(runtime: Runtime) -> bool:
@@ -54,11 +58,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if runtime is None:
                 app.state.runtime.close()
 
-    app = FastAPI(
+    # /docs and /redoc with their scripts and styles served from an installed package,
+    # not a CDN: the pages work on a machine without internet access.
+    app = FastAPIOffline(
         title="Order fraud scoring",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
     )
     if runtime is not None:
         app.state.runtime = runtime

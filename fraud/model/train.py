@@ -11,7 +11,7 @@ is saved.
 from __future__ import annotations
 
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -234,11 +234,13 @@ def train(
     truth: pd.DataFrame | None = None,
     promote_version: bool = False,
     now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train, evaluate and write ``<out_dir>/<version>/``; returns the version and figures.
 
     ``out_dir`` defaults to ``settings.model_dir``. ``truth`` (the simulator's
     ground truth) only adds per-pattern recall to the figures; it never trains.
+    ``progress`` is called once per order whose features are computed.
     """
     from fraud.rules import load_rules
 
@@ -246,7 +248,7 @@ def train(
     created = now or datetime.now(UTC)
     policy = LabelPolicy(config.cutoff or raw.last_event_time(), config.maturity)
     rules = load_rules(settings.rules_path)
-    dataset = build_dataset(raw, policy, settings, rules=rules)
+    dataset = build_dataset(raw, policy, settings, rules=rules, progress=progress)
     split = default_split(dataset.created_at, config.gap_days, config.valid_days)
     train_mask, valid_mask = split.masks(dataset.created_at)
     train_rows = train_mask & dataset.labelled

@@ -50,6 +50,9 @@ class Context:
     # Signals the data cannot support (e.g. an imported data set without addresses):
     # reported unavailable instead of computed from placeholder values.
     skip: frozenset[str] = frozenset()
+    # The order's linking keys (fraud.keys.OrderKeys) when the pipeline computed them
+    # already, so signals that need them do not compute them a second time.
+    order_keys: Any | None = None
 
     def resource(self, name: str) -> Any | None:
         if name in ("geo", "history"):
