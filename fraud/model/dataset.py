@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -313,7 +313,3 @@ def build_dataset(
 
 def _as_float(value: Any) -> float:
     return float("nan") if value is None else float(value)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

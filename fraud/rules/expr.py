@@ -198,7 +198,6 @@ _FUNCTIONS: dict[str, tuple[Callable[..., Any], str, str | None, int, int]] = {
     "len": (len, _STR, _NUM, 1, 1),
     "coalesce": (_coalesce, _ANY, None, 2, 8),
 }
-FUNCTION_NAMES: frozenset[str] = frozenset(_FUNCTIONS)
 
 
 def _compatible(a: str, b: str) -> bool:

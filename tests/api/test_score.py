@@ -86,7 +86,7 @@ def assert_clean_422(response, field: str | None = None):
 
 
 def test_malformed_json_is_a_422_on_the_body_naming_line_and_column(client):
-    body = '{\n  "order_id": "O-1",\n  "customer": ,\n}'.encode()
+    body = b'{\n  "order_id": "O-1",\n  "customer": ,\n}'
     response = client.post("/v1/score", content=body, headers={"Content-Type": "application/json"})
     assert_clean_422(response, "body")
     assert response.json()["fields"] == [
