@@ -90,6 +90,21 @@ def bundled_model_dir() -> Path:
     return REPO_ROOT / "models"
 
 
+def notebook_folder(name: str) -> Path:
+    """An empty folder for everything notebook ``name`` writes: ``$FRAUD_NOTEBOOK_DIR/name``,
+    else ``var/notebooks/name`` in the repository (git-ignored, like the service's own
+    ``var/``). What an earlier run left there is removed, so runs never pile up and
+    never land in the system's temporary folder."""
+    import os
+    import shutil
+
+    base = Path(os.environ.get("FRAUD_NOTEBOOK_DIR") or REPO_ROOT / "var" / "notebooks")
+    folder = base / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def notebook_settings(folder: str | Path, **overrides: Any) -> Settings:
     """Settings for a notebook: store and state in ``folder``, no ``.env`` file read,
     everything else as the service's defaults unless overridden."""
@@ -530,6 +545,7 @@ __all__ = [
     "comparison_table",
     "explain_orders",
     "fraud_rates",
+    "notebook_folder",
     "notebook_settings",
     "orders_frame",
     "orders_in_time_order",
