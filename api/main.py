@@ -30,13 +30,17 @@ with `fraud apikey create NAME`. Errors always have the shape `{code, message, f
 DOCS_ASSETS_URL = "/docs-assets"
 
 
-def _reload_on_sighup(runtime: Runtime) -> None:
-    """`kill -HUP <pid>` re-reads rules and model; a bad file leaves the old one running."""
+def _reload_on_sighup(runtime: Runtime) -> bool:
+    """`kill -HUP <pid>` re-reads rules, shadow rules and model (:meth:`Runtime.reload`, which
+    logs what happened); a bad file leaves the old one running. False: not installed."""
     try:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: log.info("reload: %s", runtime.reload()))
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-        pass
+        loop.add_signal_handler(signal.SIGHUP, runtime.reload)
+    except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+        # not the main thread (a test client), or no SIGHUP (Windows)
+        log.debug("SIGHUP reload not installed", exc_info=True)
+        return False
+    return True
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:

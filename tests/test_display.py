@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from fraud.display import euros, number, percent, styled
+from fraud.analysis.display import euros, number, percent, styled
 
 
 def test_shares_read_as_percentages_with_more_places_when_small():
