@@ -3,6 +3,8 @@ repository's default model, and live traffic sent through a running service."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,9 +73,6 @@ def notebook_folder(name: str) -> Path:
     else ``var/notebooks/name`` in the repository (git-ignored, like the service's own
     ``var/``). What an earlier run left there is removed, so runs never pile up and
     never land in the system's temporary folder."""
-    import os
-    import shutil
-
     base = Path(os.environ.get("FRAUD_NOTEBOOK_DIR") or REPO_ROOT / "var" / "notebooks")
     folder = base / name
     shutil.rmtree(folder, ignore_errors=True)
