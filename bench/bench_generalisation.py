@@ -209,12 +209,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             "orders/s")
 
     judged = next(iter(results.values()))
+    ceiling = ", ".join(f"{min(1.0, r * judged['orders'] / max(judged['fraud'], 1)):.0%} at "
+                        f"{r:.0%}" for r in REVIEW_RATES)
     text = table(results)
     print()
     print(f"Shop B: {shop_b.summary()}; judged on {judged['orders']} orders after day "
           f"{args.cutoff_day} ({judged['fraud']} fraudulent, ground truth). Training shops A: "
           f"{args.train_shops} x {args.orders} orders (shop seeds {args.shop_seed}..."
-          f"{args.shop_seed + args.train_shops - 1}).")
+          f"{args.shop_seed + args.train_shops - 1}). Highest recall reviewing that share of "
+          f"orders can reach: {ceiling}.")
     print(text)
     payload = {"args": {k: str(v) for k, v in vars(args).items()},
                "shop_b": shop_b.to_dict(), "shops_a": [r.shop.to_dict() for r in family],
