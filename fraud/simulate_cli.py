@@ -32,8 +32,9 @@ def simulate_command(
     shop_seed: Annotated[int | None, typer.Option(
         help="Seed that draws a random shop (default: --seed)")] = None,
     shops: Annotated[int, typer.Option(
-        help="Simulate this many shops at once: shop i gets shop seed --shop-seed + i and "
-        "seed --seed + i, and its files are named shop<i>_* beside --out", min=1)] = 1,
+        help="Simulate this many shops at once, into files shop01_*, shop02_*... beside "
+        "--out; the n-th gets shop seed --shop-seed + n - 1 and seed --seed + n - 1",
+        min=1)] = 1,
 ) -> None:
     """Generate realistic car-parts shop orders with labelled fraud hidden among honest ones."""
     from fraud.simulate import ShopConfig, simulate
