@@ -5,6 +5,10 @@ honest customers, for the demo, the default model, notebooks and benchmarks.
     >>> sim = simulate(20_000, days=90, seed=7)
     >>> sim.write("orders.jsonl.gz"); sim.write_outcomes("outcomes.jsonl.gz")
 
+One shop by default; ``simulate(..., shop=ShopConfig.random(seed))`` simulates
+another of the family (see :mod:`fraud.simulate.shop`), and
+:mod:`fraud.simulate.family` several at once.
+
 Each order is exactly the JSON of :class:`fraud.schema.Order`. Labels come as
 separate, later outcome events (as they would in production); the ground truth
 (pattern, honest quirk) is written apart, for evaluation only.
