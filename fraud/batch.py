@@ -103,8 +103,12 @@ def score_stream(
     *,
     store: bool,
     skip: Iterable[str] = (),
+    source: str = "input",
 ) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
-    """For the CLI: numbered JSON objects in, (decision JSON, None) or (None, error) out."""
+    """For the CLI: numbered JSON objects in, (decision JSON, None) or (None, error) out.
+
+    An error names ``source`` (the file) and the line: ``orders.jsonl:7: ...``.
+    """
 
     def valid_orders() -> Iterator[tuple[Order | None, str | None]]:
         for lineno, obj, error in lines:
@@ -114,7 +118,7 @@ def score_stream(
             try:
                 yield parse_order(obj), None
             except ValidationError as exc:
-                yield None, f"line {lineno}: {describe_validation_error(exc)}"
+                yield None, f"{source}:{lineno}: {describe_validation_error(exc)}"
 
     if store:
         from fraud.runtime import Runtime

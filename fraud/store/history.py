@@ -5,10 +5,10 @@ orders linked in the window plus the account's whole past (with the outcomes
 known by then), one for bad outcomes linked all-time. Both start from the
 covering index on ``order_keys (kind, value, created_at, order_id)``.
 
-The queries run on every scored order, so they are hand-written SQL run on the
-DBAPI connection (see :mod:`fraud.store.db`), built once per shape of order
-(which keys it has) and dialect; SQLAlchemy's per-call overhead was most of the
-cost of a look-up.
+The queries run on every scored order, so they are SQL text compiled once per
+shape of order (which keys it has) and dialect and run on the DBAPI connection
+(see :mod:`fraud.store.statements`); SQLAlchemy's per-call overhead was most of
+the cost of a look-up. Times cross with the store's one codec.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
@@ -31,7 +31,14 @@ from fraud.history import (
     utc,
 )
 from fraud.keys import OrderKeys
-from fraud.store.db import RawConnection, SqlFlavour, raw_connection, raw_of
+from fraud.store.codecs import UTCDateTime, time_from_db
+from fraud.store.statements import (
+    RawConnection,
+    Statement,
+    compile_statement,
+    raw_connection,
+    raw_of,
+)
 
 # literal, not bound: the set is fixed and the SQL stays one string per shape
 _BAD = "oc.outcome IN ({})".format(", ".join(f"'{o.value}'" for o in sorted(LINKED_OUTCOMES)))
@@ -80,33 +87,37 @@ class SqlHistory:
     Give it an :class:`~sqlalchemy.Engine` (each look-up checks a connection out
     of its pool), a session factory (each look-up runs in a fresh session), or a
     :class:`~fraud.store.db.RawConnection` (look-ups share that connection: the
-    scoring path reads history and writes the decision on one connection).
+    scoring path reads history and writes the decision on one connection; a
+    look-up that fails there is rolled back alone, so the decision can still be
+    written).
     """
 
     def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
         self._source = source
-        self._statements: dict[tuple[str, int, bool], tuple[str, str]] = {}
+        self._statements: dict[tuple[str, int, bool], tuple[Statement, Statement]] = {}
 
     @contextmanager
     def _connection(self) -> Iterator[RawConnection]:
         if isinstance(self._source, RawConnection):
-            yield self._source
+            with self._source.savepoint("history_lookup"):
+                yield self._source
         elif isinstance(self._source, Engine):
             with raw_connection(self._source) as conn:
                 yield conn
         else:
             with self._source() as session:
-                conn = session.connection()
-                yield raw_of(conn.connection.dbapi_connection, conn.dialect)
+                yield raw_of(session)
 
-    def _prepared(self, flavour: SqlFlavour, n_keys: int, has_account: bool) -> tuple[str, str]:
-        """SQL per dialect and shape (which keys the order has), built once."""
-        shape = (flavour.name, n_keys, has_account)
+    def _prepared(
+        self, dialect: Any, n_keys: int, has_account: bool
+    ) -> tuple[Statement, Statement]:
+        """SQL per dialect and shape (which keys the order has), compiled once."""
+        shape = (dialect.name, n_keys, has_account)
         found = self._statements.get(shape)
         if found is None:
             found = self._statements[shape] = (
-                flavour.sql(orders_sql(n_keys, has_account)),
-                flavour.sql(outcomes_sql(n_keys)),
+                _compiled(orders_sql(n_keys, has_account), dialect),
+                _compiled(outcomes_sql(n_keys), dialect),
             )
         return found
 
@@ -114,17 +125,14 @@ class SqlHistory:
         before, since = utc(before), utc(since)
         pairs = key_pairs(keys)
         with self._connection() as conn:
-            flavour = conn.flavour
-            params: dict[str, Any] = {
-                "before": flavour.time_in(before),
-                "since": flavour.time_in(since),
-            }
+            params: dict[str, Any] = {"before": before, "since": since}
             for i, (kind, value) in enumerate(pairs):
                 params[f"kind{i}"], params[f"value{i}"] = kind, value
-            orders_stmt, outcomes_stmt = self._prepared(flavour, len(pairs), bool(keys.account))
-            order_rows = conn.execute(orders_stmt, params).fetchall()
-            outcome_rows = conn.execute(outcomes_stmt, params).fetchall()
-        time_out = flavour.time_out
+            shape = (conn.dialect, len(pairs), bool(keys.account))
+            orders_stmt, outcomes_stmt = self._prepared(*shape)
+            order_rows = _fetch(conn, orders_stmt, params)
+            outcome_rows = _fetch(conn, outcomes_stmt, params)
+        time_out = time_from_db
         found = _past_orders(order_rows, time_out)
         return HistorySnapshot(
             before=before,
@@ -138,6 +146,20 @@ class SqlHistory:
                 )
             ),
         )
+
+
+def _compiled(sql: str, dialect: Any) -> Statement:
+    """SQL text compiled for ``dialect``, its window bounds bound as store times."""
+    times = [bindparam(n, type_=UTCDateTime) for n in ("before", "since") if f":{n}" in sql]
+    return compile_statement(text(sql).bindparams(*times), dialect)
+
+
+def _fetch(conn: RawConnection, statement: Statement, params: dict[str, Any]) -> list[Any]:
+    cursor = conn.run(statement, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _past_orders(rows: list[Any], time_out: Callable[[Any], Any]) -> list[PastOrder]:

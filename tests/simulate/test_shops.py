@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from fraud.schema import Order
 from fraud.simulate import ShopConfig, simulate
 from fraud.simulate.family import pooled, simulate_family
-from fraud.simulate_cli import simulate_command
+from fraud.cli.simulate import simulate_command
 
 NEW_PATTERNS = ("reused_contact", "address_burst")
 NEW_QUIRKS = ("carrier_nat", "office_network", "household_device", "shared_pickup_point",

@@ -14,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from fraud.cli.simulate import simulate_command
 from fraud.schema import Order
 from fraud.simulate import (
     PATTERNS,
@@ -25,7 +26,6 @@ from fraud.simulate import (
     read_truth,
     simulate,
 )
-from fraud.simulate_cli import simulate_command
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data"
 OUTCOMES = {"paid", "refunded", "chargeback", "fraud_confirmed", "legit_confirmed"}

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fraud.cli.common import fail
 from fraud.simulate.io import FORMATS
 
 
@@ -43,10 +44,10 @@ def simulate_command(
 
     fmt = format or detect_format(out)
     if fmt not in FORMATS:
-        raise _fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
     if shops > 1 and (outcomes_out or truth_out):
-        raise _fail("with --shops, outcomes and truth files are named after --out; "
-                    "leave out --outcomes-out and --truth-out")
+        raise fail("with --shops, outcomes and truth files are named after --out; "
+             "leave out --outcomes-out and --truth-out", 2)
     base_shop_seed = seed if shop_seed is None else shop_seed
     choice = shop or ("random" if shops > 1 else "default")
     for i in range(shops):
@@ -55,7 +56,7 @@ def simulate_command(
             config = resolve(choice, base_shop_seed + i)
             sim = simulate(orders, days=days, seed=seed + i, start=start, shop=config)
         except ValueError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc), 2) from None
         target = out if shops == 1 else out.with_name(f"shop{i + 1:02d}_{out.name}")
         outcomes_path = (outcomes_out if shops == 1 else None) or _beside(
             target, "outcomes.jsonl.gz")
@@ -75,11 +76,6 @@ def simulate_command(
         typer.echo(f"{events} outcome events -> {outcomes_path}")
         typer.echo(f"ground truth -> {truth_path}")
         typer.echo(f"{took:.1f} s, {written / took:,.0f} orders/s")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def _beside(out: Path, suffix: str) -> Path:
