@@ -13,10 +13,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from fraud.cli.simulate import simulate_command
 from fraud.schema import Order
 from fraud.simulate import ShopConfig, simulate
 from fraud.simulate.family import pooled, simulate_family
-from fraud.cli.simulate import simulate_command
 
 NEW_PATTERNS = ("reused_contact", "address_burst")
 NEW_QUIRKS = ("carrier_nat", "office_network", "household_device", "shared_pickup_point",
