@@ -28,7 +28,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,23 @@ def before(raw: RawData, cutoff: pd.Timestamp, source: str) -> RawData:
     return RawData(orders, events, source)
 
 
+def ticker(total: int, what: str, every: int = 5000) -> Callable[[int], None]:
+    """A progress callback: one line every ``every`` orders."""
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if done % every < n or done == total:
+            say(f"  {what}: {done:,} of {total:,} orders")
+
+    return tick
+
+
 def train_model(raw: RawData, settings: Settings, out: Path, config: TrainConfig) -> Settings:
     """Train with the project's training code; settings that serve the new model."""
-    result = train(raw, settings, config, out_dir=out)
+    result = train(raw, settings, config, out_dir=out,
+                   progress=ticker(len(raw.orders), "features"))
     say(f"trained {result.version} on {len(raw.orders)} orders -> {result.path}")
     return settings.model_copy(update={"model_dir": out, "model_version": result.version})
 
