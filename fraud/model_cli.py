@@ -99,7 +99,10 @@ def train_command(
     gap_days: Annotated[
         float, typer.Option(help="Days skipped between training and validation (label delay)")
     ] = 7.0,
-    valid_days: Annotated[float, typer.Option(help="Last days of orders used to validate")] = 21.0,
+    valid_days: Annotated[
+        float, typer.Option(help="Days of orders used to validate: the latest whose labels "
+                            "have matured at the cut-off")
+    ] = 21.0,
     out_dir: Annotated[
         Path | None, typer.Option(help="Model folder (default: FRAUD_MODEL_DIR)")
     ] = None,
@@ -117,7 +120,7 @@ def train_command(
     logistic regression, and save it with its model card under <model dir>/<version>/."""
     from fraud.model.evaluate import Costs
     from fraud.model.report import summary_text, write_report
-    from fraud.model.train import TrainConfig, train
+    from fraud.model.train import TrainConfig, split_explanation, train
 
     settings = get_settings()
     raw = _load(settings, orders, outcomes, from_store, source)
@@ -128,6 +131,7 @@ def train_command(
                        promote_version=promote)
     except ValueError as exc:
         raise _fail(str(exc)) from None
+    typer.echo(split_explanation(result))
     typer.echo(summary_text(result.evaluation.metrics))
     if report is not None:
         write_report(result.evaluation, report, Costs.from_settings(settings),
