@@ -117,6 +117,13 @@ def score(
             "e.g. the skip_signals listed in an import's source.json"
         ),
     ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Outcome events (order_id, outcome, at; JSONL or CSV) reported beside the "
+            "orders: each counts in history from its own time on, as if reported to the service"
+        ),
+    ] = None,
 ) -> None:
     """Score orders, printing one decision (JSON) per line. Bad lines are reported with their
     line number on stderr and skipped; the exit code is 1 if any line was bad."""
@@ -131,10 +138,20 @@ def score(
     if unknown:
         known = ", ".join(s.name for s in registered_signals())
         raise fail(f"unknown signal {', '.join(unknown)}; known: {known}")
+    events = []
+    if outcomes is not None:
+        from fraud.batch import read_outcome_events
+
+        if not outcomes.exists():
+            raise fail(f"{outcomes}: no such file")
+        try:
+            events = read_outcome_events(outcomes)
+        except FraudError as exc:
+            raise fail(exc.message) from None
     bad = 0
     with _open_text(file) as stream:
         lines = iter_json_lines(stream, file)
-        for out, error in score_stream(lines, settings, store=store, skip=skip):
+        for out, error in score_stream(lines, settings, store=store, skip=skip, outcomes=events):
             if error is not None:
                 bad += 1
                 typer.echo(error, err=True)
