@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from fraud.runtime import Runtime
 
@@ -31,8 +32,12 @@ async def require_api_key(
             "missing API key: send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    name = runtime.verify_api_key(credentials.credentials)
+    # A remembered answer costs no query; otherwise the store is asked from a worker
+    # thread, so a slow or frozen database never blocks the event loop.
+    name = runtime.cached_api_key(credentials.credentials)
     if name is None:
+        name = await run_in_threadpool(runtime.verify_api_key, credentials.credentials)
+    if not name:
         raise HTTPException(
             401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )

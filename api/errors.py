@@ -1,35 +1,102 @@
-"""One place that turns errors into JSON of the shape :class:`api.schemas.ErrorOut`."""
+"""One place that turns errors into JSON of the shape :class:`api.schemas.ErrorOut`,
+and the OpenAPI description of every error status an endpoint can answer."""
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
+from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import ErrorOut
 from fraud.errors import FraudError
 from fraud.schema import error_location, safe_error_message
 
 log = logging.getLogger(__name__)
 
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+# The store's hot path runs on the DBAPI connection, so its errors come unwrapped too.
+STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlite3.OperationalError,
+                     psycopg.OperationalError)
 
-def _reason(err: dict) -> str:
-    if err.get("type") == "json_invalid":
-        return f"malformed JSON: {err.get('ctx', {}).get('error', 'cannot be parsed')}"
-    return safe_error_message(err)
+# What each error status means, with a real example of its body, for the OpenAPI page.
+ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
+    401: ("Missing, wrong or revoked API key (`Authorization: Bearer <key>`)", {
+        "code": "unauthorized", "message": "invalid or revoked API key", "fields": []}),
+    404: ("No order with this id was scored", {
+        "code": "not_found", "message": "order 'O-2026-000123' not found", "fields": []}),
+    409: ("The order id was already scored with different contents: an order id must not "
+          "be reused (sending the same order again returns the stored decision)", {
+        "code": "conflict",
+        "message": "order 'O-2026-000123' was already scored with different contents; "
+        "an order id must not be reused", "fields": []}),
+    413: ("The request body is larger than `FRAUD_MAX_BODY_BYTES`", {
+        "code": "too_large", "message": "request body is larger than 262144 bytes",
+        "fields": []}),
+    422: ("Invalid input: every field that is wrong, with the reason (never the input)", {
+        "code": "invalid_input",
+        "message": "payment.amount: Input should be greater than or equal to 0",
+        "fields": [{"field": "payment.amount",
+                    "reason": "Input should be greater than or equal to 0"}]}),
+    500: ("An unexpected error; the server log has the details", {
+        "code": "internal_error", "message": "internal error; see server log", "fields": []}),
+    503: ("The store is unreachable or busy: nothing was stored; retry later", {
+        "code": "store_unavailable", "message": "the store is unavailable; retry later",
+        "fields": []}),
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: each error status with its meaning and an example."""
+    return {
+        status: {
+            "model": ErrorOut,
+            "description": ERROR_STATUSES[status][0],
+            "content": {"application/json": {"example": ERROR_STATUSES[status][1]}},
+        }
+        for status in statuses
+    }
 
 
 def error_body(code: str, message: str, fields: list[dict] | None = None) -> dict:
     return {"code": code, "message": message, "fields": fields or []}
 
 
+def _invalid_json(err: dict, document: Any) -> str:
+    """'invalid JSON at line 3 column 12: Expecting value' (FastAPI gives a character
+    offset; people count lines)."""
+    reason = err.get("ctx", {}).get("error", "cannot be parsed")
+    loc = err.get("loc", ())
+    if isinstance(document, bytes):
+        document = document.decode("utf-8", errors="replace")
+    if isinstance(document, str) and len(loc) > 1 and isinstance(loc[1], int):
+        where = json.JSONDecodeError(reason, document, loc[1])
+        return f"invalid JSON at line {where.lineno} column {where.colno}: {reason}"
+    return f"invalid JSON: {reason}"
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    fields = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            fields.append({"field": "body", "reason": _invalid_json(err, exc.body)})
+        else:
+            fields.append({"field": error_location(err), "reason": safe_error_message(err)})
+    return fields
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Never echo the input back: it may be a megabyte of attacker-chosen text.
-        fields = [{"field": error_location(e), "reason": _reason(e)} for e in exc.errors()]
+        fields = _field_errors(exc)
         first = fields[0] if fields else {"field": "body", "reason": "invalid"}
         message = f"{first['field']}: {first['reason']}"
         return JSONResponse(status_code=422, content=error_body("invalid_input", message, fields))
@@ -38,7 +105,23 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _fraud(_: Request, exc: FraudError) -> JSONResponse:
         if exc.status >= 500:
             log.error("%s: %s", exc.code, exc.message)
-        return JSONResponse(status_code=exc.status, content=error_body(exc.code, exc.message))
+        return JSONResponse(
+            status_code=exc.status,
+            content=error_body(exc.code, exc.message),
+            headers=BEARER_CHALLENGE if exc.status == 401 else None,
+        )
+
+    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # Connection refused, server gone, SQLite busy: the client may retry; a bug is a 500.
+        log.error("store unavailable: %s", (str(exc).strip().splitlines() or ["?"])[0])
+        return JSONResponse(
+            status_code=503,
+            content=error_body("store_unavailable", "the store is unavailable; retry later"),
+            headers={"Retry-After": "1"},
+        )
+
+    for kind in STORE_UNAVAILABLE:
+        app.add_exception_handler(kind, _store_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

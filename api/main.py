@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
@@ -26,13 +27,20 @@ with `fraud apikey create NAME`. Errors always have the shape `{code, message, f
 """
 
 
-def _reload_on_sighup(runtime: Runtime) -> None:
-    """`kill -HUP <pid>` re-reads rules and model; a bad file leaves the old one running."""
+DOCS_ASSETS_URL = "/docs-assets"
+
+
+def _reload_on_sighup(runtime: Runtime) -> bool:
+    """`kill -HUP <pid>` re-reads rules, shadow rules and model (:meth:`Runtime.reload`, which
+    logs what happened); a bad file leaves the old one running. False: not installed."""
     try:
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: log.info("reload: %s", runtime.reload()))
-    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
-        pass
+        loop.add_signal_handler(signal.SIGHUP, runtime.reload)
+    except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+        # not the main thread (a test client), or no SIGHUP (Windows)
+        log.debug("SIGHUP reload not installed", exc_info=True)
+        return False
+    return True
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -50,11 +58,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if runtime is None:
                 app.state.runtime.close()
 
-    app = FastAPI(
+    # /docs and /redoc with their scripts and styles served from an installed package,
+    # not a CDN: the pages work on a machine without internet access.
+    app = FastAPIOffline(
         title="Order fraud scoring",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        static_url=DOCS_ASSETS_URL,
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
     )
     if runtime is not None:
         app.state.runtime = runtime

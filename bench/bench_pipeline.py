@@ -4,7 +4,7 @@ Seeds a fresh SQLite store (a temporary folder) with the first ``--seed-orders``
 sample orders through the normal runtime, then takes the next ``--orders`` sample
 orders under fresh order ids and, for each, times every stage of
 ``Runtime.score`` separately on one pooled connection: validation of the JSON
-body, the existence check, each signal family (the history family includes the
+body, the retry check, each signal family (the history family includes the
 SQL look-up, also shown on its own), linking keys, rules, model, decision, store
 write. Then it times ``Runtime.score`` end to end on other fresh orders. Prints
 p50 / p90 / mean per stage.
@@ -57,8 +57,8 @@ def main() -> None:
     from fraud.signals import Context, registered_signals
     from fraud.simulate import read_orders
     from fraud.store import repository
-    from fraud.store.db import raw_connection
     from fraud.store.history import SqlHistory
+    from fraud.store.statements import raw_connection
 
     runtime = Runtime.start(Settings(data_dir=Path(tempfile.mkdtemp()), _env_file=None))
     start = time.perf_counter()
@@ -84,12 +84,7 @@ def main() -> None:
         t_all = clock()
         order = timed("validation (parse JSON body)", parse_order, body)
         with raw_connection(runtime.engine) as conn:
-            timed(
-                "existence check (find_decision_on)",
-                repository.find_decision_on,
-                conn,
-                order.order_id,
-            )
+            timed("retry check (find_retry)", repository.find_retry, conn, order)
             history = SqlHistory(conn)
             ctx = Context(settings=runtime.settings, geo=runtime.geo, history=history)
             keys = order_keys(order)
@@ -114,7 +109,7 @@ def main() -> None:
                 decide,
                 order.order_id,
                 results,
-                thresholds_from(ctx),
+                thresholds_from(ctx.settings),
                 versions,
                 model_probability=probability,
                 model_reasons=tuple(reasons),
@@ -122,8 +117,8 @@ def main() -> None:
                 max_reasons=ctx.settings.max_reasons,
             )
             timed(
-                "store write (save_decision_on)",
-                repository.save_decision_on,
+                "store write (save_decision)",
+                repository.save_decision,
                 conn,
                 order,
                 decision,

@@ -179,9 +179,11 @@ def score_stream(
     store: bool,
     skip: Iterable[str] = (),
     outcomes: Iterable[OutcomeEvent] = (),
+    source: str = "input",
 ) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
     """For the CLI: numbered JSON objects in, (decision JSON, None) or (None, error) out.
 
+    An error names ``source`` (the file) and the line: ``orders.jsonl:7: ...``.
     ``outcomes`` join history once their order is known (stored already, or
     scored here), each visible only to orders after its ``at``: the same history
     the service has when outcomes are reported as they happen. Outcomes of
@@ -196,7 +198,7 @@ def score_stream(
             try:
                 yield parse_order(obj), None
             except ValidationError as exc:
-                yield None, f"line {lineno}: {describe_validation_error(exc)}"
+                yield None, f"{source}:{lineno}: {describe_validation_error(exc)}"
 
     if store:
         from fraud.runtime import Runtime

@@ -1,14 +1,16 @@
 """Demo mode: the bundled sample orders and their outcomes, loaded into an empty
 store so the API and the review queue have something to show.
 
-The sample goes through the real pipeline (same signals, rules and model as
-live scoring); history is as of each order's own time, exactly as if the
-orders had arrived one by one.
+The sample goes through the real pipeline (:func:`fraud.scoring.score_order`,
+same signals, rules and model as live scoring); history is as of each order's
+own time, exactly as if the orders had arrived one by one. It is stored in
+batches with a WAL checkpoint after each, and progress is logged.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +22,8 @@ from fraud.history import MemoryHistory
 from fraud.schema import parse_order
 from fraud.scoring import score_order
 from fraud.signals import Context
-from fraud.store import apikeys, repository
+from fraud.store import repository
+from fraud.store.db import checkpoint
 from fraud.store.tables import api_keys, orders
 
 if TYPE_CHECKING:
@@ -40,13 +43,17 @@ def ensure_demo_key(runtime: Runtime) -> None:
         exists = session.execute(
             select(api_keys.c.name).where(api_keys.c.name == DEMO_KEY_NAME)
         ).first()
-        if exists is None:
-            apikeys.create_api_key(session, DEMO_KEY_NAME, secret=DEMO_KEY)
+    if exists is None:
+        runtime.create_api_key(DEMO_KEY_NAME, secret=DEMO_KEY)
 
 
 def store_is_empty(runtime: Runtime) -> bool:
     with runtime.engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(orders)).scalar_one() == 0
+
+
+BATCH_ORDERS = 1000
+"""Orders stored per batch; the WAL is emptied after each, so it stays a few MiB."""
 
 
 def load_sample(
@@ -56,9 +63,14 @@ def load_sample(
     *,
     limit: int | None = None,
     now: datetime | None = None,
+    batch_orders: int = BATCH_ORDERS,
 ) -> int:
     """Score and store the sample orders, then record the outcomes known by ``now``.
 
+    Every order goes through :func:`fraud.scoring.score_order` with the
+    runtime's rules and model, exactly as if it had arrived through the API.
+    Orders are stored in batches of ``batch_orders``; after each batch the
+    SQLite WAL is checkpointed and emptied, and progress is logged every 10 %.
     Returns how many orders were stored. Orders already in the store are skipped.
     """
     from fraud.simulate import read_orders, read_outcomes
@@ -79,24 +91,52 @@ def load_sample(
     # Everything is known up front; each order still sees only its own past.
     history = MemoryHistory.from_orders(sample, events, runtime.settings.fx_rates)
     ctx = Context(settings=runtime.settings, geo=runtime.geo, history=history)
-    rules = runtime.rulebook.current
+    rules, model = runtime.rulebook.current, runtime.model
+    model_unavailable = runtime.model_unavailable()
+    progress = Progress(len(sample), "sample orders scored and stored")
     created: set[str] = set()
+    for start in range(0, len(sample), max(1, batch_orders)):
+        with runtime.sessions() as session:
+            for order in sample[start : start + batch_orders]:
+                scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
+                saved = repository.save_decision(
+                    session,
+                    order,
+                    scored.decision,
+                    scored.features.values,
+                    fx_rates=runtime.settings.fx_rates,
+                )
+                if saved.created:
+                    created.add(order.order_id)
+        checkpoint(runtime.engine, truncate=True)
+        progress.advance(min(batch_orders, len(sample) - start))
     with runtime.sessions() as session:
-        for order in sample:
-            scored = score_order(order, ctx, rules, runtime.model)
-            saved = repository.save_decision(
-                session,
-                order,
-                scored.decision,
-                scored.features.values,
-                fx_rates=runtime.settings.fx_rates,
-            )
-            if saved.created:
-                created.add(order.order_id)
         for order_id, outcome, at in events:
             if order_id in created:  # outcomes are append-only: never record one twice
                 repository.record_outcome(session, order_id, outcome, at)
+    checkpoint(runtime.engine, truncate=True)
+    log.info("demo mode: %d outcomes recorded", sum(e[0] in created for e in events))
     return len(created)
+
+
+class Progress:
+    """Logs "n of total (p %) what" each time another tenth of the work is done."""
+
+    def __init__(self, total: int, what: str) -> None:
+        self.total, self.what, self.done, self._next = total, what, 0, 0.1
+        self._began = time.monotonic()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        share = self.done / self.total if self.total else 1.0
+        if share + 1e-9 >= self._next or self.done >= self.total:
+            log.info(
+                "demo mode: %d of %d %s (%d %%, %.0f s)",
+                self.done, self.total, self.what, round(100 * share),
+                time.monotonic() - self._began,
+            )
+            while self._next <= share + 1e-9:
+                self._next += 0.1
 
 
 def start_demo(runtime: Runtime) -> None:
@@ -108,5 +148,9 @@ def start_demo(runtime: Runtime) -> None:
         log.warning("demo mode: no sample data at %s", SAMPLE_ORDERS)
         return
     log.info("demo mode: loading the sample orders into the empty store ...")
+    began = time.monotonic()
     count = load_sample(runtime)
-    log.info("demo mode: %d sample orders scored and stored", count)
+    log.info(
+        "demo mode: %d sample orders scored and stored in %s in %.0f s",
+        count, runtime.settings.resolved_database_url, time.monotonic() - began,
+    )

@@ -18,16 +18,17 @@ import bisect
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from fraud.domain import FeatureValue, Outcome
-from fraud.errors import InvalidInput, NotFound
+from fraud.errors import NotFound
 from fraud.keys import OrderKeys, order_keys
 from fraud.links import BAD_OUTCOMES, HORIZON, OutcomeLink, linked_outcome_features
+from fraud.money import amount_eur, default_fx_rates
 from fraud.schema import Order
-from fraud.signals.basket import amount_eur  # one definition of "amount in EUR"
+from fraud.times import utc
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -132,13 +133,6 @@ def key_pairs(keys: OrderKeys) -> list[tuple[str, str]]:
     return pairs + [(k, v) for k, v in keys.linked().items()]
 
 
-def utc(moment: datetime) -> datetime:
-    """The same instant in UTC; naive times are refused, never guessed."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(f"time {moment.isoformat()} has no time zone")
-    return moment.astimezone(UTC)
-
-
 def past_order(order: Order, fx_rates: Mapping[str, Decimal]) -> PastOrder:
     """The history facts of an order (no outcomes yet)."""
     return PastOrder(
@@ -150,13 +144,6 @@ def past_order(order: Order, fx_rates: Mapping[str, Decimal]) -> PastOrder:
         billing_country=str(order.billing_address.country),
         card_country=str(order.payment.card_country) if order.payment.card_country else None,
     )
-
-
-def default_fx_rates() -> Mapping[str, Decimal]:
-    """The configured rates, for callers that were not handed settings."""
-    from fraud.settings import get_settings
-
-    return get_settings().fx_rates
 
 
 def _order_sort_key(p: PastOrder) -> tuple[datetime, str]:

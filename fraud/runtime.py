@@ -14,27 +14,33 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
+from cachetools import TTLCache
 from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
-from fraud.errors import Conflict, FraudError
+from fraud.errors import FraudError
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
+from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
-from fraud.rules.shadow import ShadowRunner
 from fraud.schema import Order
 from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
-from fraud.signals import Context
+from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
-from fraud.store.db import checkpoint, make_engine, raw_connection, upgrade_database
+from fraud.store.db import checkpoint, make_engine, upgrade_database
 from fraud.store.history import SqlHistory
+from fraud.store.statements import raw_connection
 
 log = logging.getLogger(__name__)
 
 API_KEY_CACHE_SECONDS = 5.0
+# A refused key is remembered briefly, so a flood of one wrong key costs no queries;
+# creating a key through this process forgets refusals at once.
+REFUSED_KEY_CACHE_SECONDS = 2.0
+KEY_CACHE_SIZE = 10_000
 # SQLite WAL checkpoints run from a thread this often, never inside a request: every
 # second cost ~15 % on the median, every 5 s nothing measurable (docs/performance.md).
 CHECKPOINT_SECONDS = 5.0
@@ -50,12 +56,22 @@ class Runtime:
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
-    _key_cache: dict[str, tuple[str, float]] = field(default_factory=dict, repr=False)
+    _accepted_keys: TTLCache[str, str] = field(
+        default_factory=lambda: TTLCache(KEY_CACHE_SIZE, API_KEY_CACHE_SECONDS, _clock),
+        repr=False,
+    )
+    _refused_keys: TTLCache[str, bool] = field(
+        default_factory=lambda: TTLCache(KEY_CACHE_SIZE, REFUSED_KEY_CACHE_SECONDS, _clock),
+        repr=False,
+    )
+    _key_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stop_checkpoints: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @classmethod
     def start(cls, settings: Settings, *, migrate: bool = True) -> Runtime:
-        """Open the store (migrating it to the latest schema), load geo, rules and model."""
+        """Open the store (migrating it to the latest schema), load the shop's signal
+        modules, geo, rules and model (rules and model are checked against the signals)."""
+        load_signal_modules(settings.signal_modules)
         url = settings.resolved_database_url
         if url.startswith("sqlite:///"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -122,17 +138,55 @@ class Runtime:
         return thread
 
     def reload(self) -> dict[str, str]:
-        """Re-read the rules (and the model, once one is served) without a restart.
+        """What SIGHUP runs: re-read the rules, the shadow rules and the model.
 
-        Anything that fails to load is refused and the previous version keeps
-        running; the returned mapping says what happened to each part.
+        A part that fails to load is refused and its previous version keeps
+        running; the failure is logged as an error and kept in ``problems``. The
+        returned mapping says what happened to each part, in words.
         """
-        error = self.rulebook.reload()
-        return {
-            "rules": f"kept {self.rulebook.current.version}: {error}"
-            if error
-            else f"loaded {self.rulebook.current.version}"
+        outcome = {
+            "rules": self._reload_rules(),
+            "shadow_rules": self._reload_shadow(),
+            "model": self._reload_model(),
         }
+        kept = any(text.startswith("kept") for text in outcome.values())
+        log.log(
+            logging.ERROR if kept else logging.INFO,
+            "reload: %s",
+            "; ".join(f"{part} {text}" for part, text in outcome.items()),
+        )
+        return outcome
+
+    def _reload_rules(self) -> str:
+        error = self.rulebook.reload()
+        if error is not None:
+            return f"kept {self.rulebook.current.version}: {error.message}"
+        return f"loaded {self.rulebook.current.version}"
+
+    def _reload_shadow(self) -> str:
+        path = self.settings.shadow_rules_path
+        if path is None:
+            return "none configured"
+        try:
+            shadow = ShadowRunner.from_path(path)
+        except FraudError as exc:
+            self.problems["shadow_rules"] = exc.message
+            old = self.shadow.version if self.shadow is not None else "none"
+            return f"kept {old}: {exc.message}"
+        self.shadow = shadow
+        self.problems.pop("shadow_rules", None)
+        return f"loaded {shadow.version}"
+
+    def _reload_model(self) -> str:
+        if self.models is None:
+            return "none configured"
+        error = self.models.reload()
+        current = self.models.current
+        if error is not None:
+            self.problems["model"] = error.message
+            return f"kept {current.version if current else 'none'}: {error.message}"
+        self.problems.pop("model", None)
+        return f"loaded {current.version}" if current else "none (rules only)"
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the postal data of every other EU country (about 14 s) off the request path.
@@ -162,26 +216,25 @@ class Runtime:
         return Context(settings=self.settings, geo=self.geo, history=self.history)
 
     def score(self, order: Order) -> repository.StoredDecision:
-        """Score and store one order; a repeated order id returns the stored decision.
+        """Score and store one order; a retry (same id, same order) returns the stored
+        decision, a different order under a stored id raises Conflict.
 
-        The existence check, the history look-up and the write share one pooled
-        DBAPI connection (hand-written SQL, see :mod:`fraud.store.db`): on this
-        path SQLAlchemy's per-statement overhead cost more than the database.
-        With shadow rules configured, the candidate set is decided on the same
-        features and stored apart; it never changes the answer.
+        The retry check, the history look-up and the write share one pooled DBAPI
+        connection (statements compiled once, see :mod:`fraud.store.statements`):
+        on this path SQLAlchemy's per-statement overhead cost more than the
+        database, and a request never holds one connection while waiting for
+        another. Racing requests for one order id are settled by the store
+        (:func:`~fraud.store.repository.save_decision`). With shadow rules
+        configured, the candidate set is decided on the same features and stored
+        apart; it never changes the answer.
         """
         with raw_connection(self.engine) as conn:
-            existing = repository.find_decision_on(conn, order.order_id)
+            existing = repository.find_retry(conn, order)
             if existing is not None:
-                self._refuse_a_different_order(order)
                 return existing
             ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
             scored = self._score(order, ctx)
-            if "history" in scored.decision.signals_unavailable:
-                # PostgreSQL aborts the transaction on a failed query: start clean,
-                # or the order would be lost with the look-up.
-                conn.rollback()
-            stored = repository.save_decision_on(
+            stored = repository.save_decision(
                 conn,
                 order,
                 scored.decision,
@@ -192,16 +245,6 @@ class Runtime:
             with self.sessions() as session:
                 self.shadow.record(session, order, self.context(), scored)
         return stored
-
-    def _refuse_a_different_order(self, order: Order) -> None:
-        """A retry may repeat an order id; a different order under it is a client bug."""
-        with self.sessions() as session:
-            stored = repository.get_stored_order(session, order.order_id)
-        if stored is not None and stored.order != order.model_dump(mode="json"):
-            raise Conflict(
-                f"order {order.order_id!r} was already scored with different contents; "
-                "an order id must not be reused"
-            )
 
     def _score(self, order: Order, ctx: Context) -> Scored:
         return score_order(
@@ -238,32 +281,55 @@ class Runtime:
         with self.sessions() as session:
             return repository.record_outcome(session, order_id, outcome, at)
 
-    def verify_api_key(self, secret: str) -> str | None:
-        """The name of the active key with this secret, or ``None``.
+    def cached_api_key(self, secret: str) -> str | None | Literal[False]:
+        """What this process remembers of a key without asking the store: its name,
+        ``False`` when it was refused a moment ago, ``None`` when it must be looked up."""
+        digest = _key_digest(secret)
+        with self._key_lock:
+            name = self._accepted_keys.get(digest)
+            if name is not None:
+                return name
+            return False if digest in self._refused_keys else None
 
-        Answers are remembered for ``API_KEY_CACHE_SECONDS`` (a store query per
-        request cost more than scoring's rules and model together): a key revoked
-        from another process stops working within that time, at once in this one.
+    def verify_api_key(self, secret: str) -> str | None:
+        """The name of the active key with this secret, or ``None``. Blocks on the
+        store on a cache miss: call it from a worker thread in async code.
+
+        Accepted keys are remembered for ``API_KEY_CACHE_SECONDS`` (a store query
+        per request cost more than scoring's rules and model together): a key
+        revoked from another process stops working within that time, at once in
+        this one. Refused keys are remembered for ``REFUSED_KEY_CACHE_SECONDS``, so
+        a flood of wrong keys costs few queries; a key created in this process
+        works at once, one created by another process within that time.
         """
-        digest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-        now = time.monotonic()
-        cached = self._key_cache.get(digest)
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        cached = self.cached_api_key(secret)
+        if cached is not None:
+            return cached or None
         with self.sessions() as session:
             key = apikeys.verify_api_key(session, secret)
-        if key is None:
-            return None  # not remembered: a key created a moment later must work at once
-        if len(self._key_cache) > 10_000:
-            self._key_cache.clear()
-        self._key_cache[digest] = (key.name, now + API_KEY_CACHE_SECONDS)
-        return key.name
+        digest = _key_digest(secret)
+        with self._key_lock:
+            if key is None:
+                self._refused_keys[digest] = True
+            else:
+                self._accepted_keys[digest] = key.name
+        return key.name if key is not None else None
+
+    def create_api_key(self, name: str, *, secret: str | None = None) -> str:
+        """Create a key (see :func:`fraud.store.apikeys.create_api_key`); it works at once
+        in this process, even if its secret was refused a moment ago."""
+        with self.sessions() as session:
+            created = apikeys.create_api_key(session, name, secret=secret)
+        with self._key_lock:
+            self._refused_keys.clear()
+        return created
 
     def revoke_api_key(self, name: str) -> None:
         """Revoke a key; this process refuses it from the next request on."""
         with self.sessions() as session:
             apikeys.revoke_api_key(session, name)
-        self._key_cache.clear()
+        with self._key_lock:
+            self._accepted_keys.clear()
 
     def readiness(self) -> tuple[str, dict[str, str]]:
         checks: dict[str, str] = {}
@@ -275,6 +341,12 @@ class Runtime:
             checks["store"] = f"unavailable: {type(exc).__name__}"
             return "unavailable", checks
         checks["rules"] = self.rulebook.current.version
+        if self.settings.shadow_rules_path is not None:
+            checks["shadow_rules"] = (
+                self.shadow.version
+                if self.shadow is not None
+                else self.problems.get("shadow_rules", "unavailable")
+            )
         checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
         model = self.model
         checks["model"] = (
@@ -286,6 +358,15 @@ class Runtime:
         )
         degraded = self.geo is None or self.model_unavailable()
         return ("degraded" if degraded else "ok"), checks
+
+
+def _clock() -> float:
+    """``time.monotonic``, looked up at each call so a test can move the clock."""
+    return time.monotonic()
+
+
+def _key_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:

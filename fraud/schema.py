@@ -103,11 +103,17 @@ class ShippingMethod(StrEnum):
 class Address(_Strict):
     """A postal address. ``house_number`` keeps additions such as "12-A" or "3 bis"."""
 
-    street: Text = Field(examples=["Oudegracht"])
-    house_number: ShortText | None = Field(None, examples=["158"])
-    postal_code: ShortText = Field(examples=["3511 AZ"])
-    city: Text = Field(examples=["Utrecht"])
-    country: CountryAlpha2 = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
+    street: Text = Field(description="Street name, as typed", examples=["Oudegracht"])
+    house_number: ShortText | None = Field(
+        None, description="House number with any addition; absent when the street line has "
+        "none", examples=["158"]
+    )
+    postal_code: ShortText = Field(
+        description="Postal code in any common spelling (checked against the country)",
+        examples=["3511 AZ"],
+    )
+    city: Text = Field(description="City or town, as typed", examples=["Utrecht"])
+    country: CountryAlpha2 = Field(description="Country, ISO 3166-1 alpha-2", examples=["NL"])
     recipient: Text | None = Field(
         None,
         description="Name on the parcel when not the customer's own",
@@ -124,7 +130,8 @@ class Customer(_Strict):
         description="When the account was created (required with account_id)",
         examples=["2023-03-14T09:12:00+01:00"],
     )
-    name: Text = Field(examples=["Sanne de Vries"])
+    name: Text = Field(description="The customer's full name, as typed",
+                       examples=["Sanne de Vries"])
     email: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)
     ] = Field(
@@ -145,7 +152,7 @@ class Customer(_Strict):
 
 
 class Payment(_Strict):
-    method: PaymentMethod = Field(examples=["card"])
+    method: PaymentMethod = Field(description="How the customer pays", examples=["card"])
     amount: Money = Field(
         description="Total charged, tax and shipping included", examples=["189.90"]
     )
@@ -154,7 +161,9 @@ class Payment(_Strict):
         None, description="First 6-8 digits of the card number", examples=["535522"]
     )
     card_last4: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = Field(
-        None, examples=["4242"]
+        None,
+        description="Last 4 digits of the card number; with card_bin it tells cards apart",
+        examples=["4242"],
     )
     card_country: CountryAlpha2 | None = Field(
         None, description="Issuing country of the card, where known", examples=["NL"]
@@ -165,32 +174,52 @@ class Payment(_Strict):
 
 
 class Item(_Strict):
-    sku: Identifier = Field(examples=["BRK-PAD-2231"])
-    category: ShortText = Field(examples=["brakes"])
-    unit_price: Money = Field(examples=["49.95"])
-    quantity: StrictInt = Field(ge=1, le=10_000, examples=[2])
+    sku: Identifier = Field(description="The shop's article number", examples=["BRK-PAD-2231"])
+    category: ShortText = Field(
+        description="The shop's product category (some resell easily: see the rules)",
+        examples=["brakes"],
+    )
+    unit_price: Money = Field(
+        description="Price of one unit in the payment's currency", examples=["49.95"]
+    )
+    quantity: StrictInt = Field(ge=1, le=10_000, description="Units ordered", examples=[2])
 
 
 class Order(_Strict):
     """A new order, sent by the order service before payment capture or shipping."""
 
-    order_id: Identifier = Field(examples=["O-2026-000123"])
-    created_at: Timestamp = Field(examples=["2026-11-25T14:03:00+01:00"])
-    customer: Customer
-    billing_address: Address
-    shipping_address: Address
-    ip_address: IpAddress = Field(examples=["145.53.12.7"])
+    order_id: Identifier = Field(
+        description="The shop's order id, unique per order: sending it again returns the "
+        "stored decision; sending it with a different order is a 409",
+        examples=["O-2026-000123"],
+    )
+    created_at: Timestamp = Field(
+        description="When the customer placed the order (ISO 8601 with offset); history "
+        "signals count only what happened before it",
+        examples=["2026-11-25T14:03:00+01:00"],
+    )
+    customer: Customer = Field(description="Who ordered")
+    billing_address: Address = Field(description="The address the payment belongs to")
+    shipping_address: Address = Field(description="Where the parcel goes")
+    ip_address: IpAddress = Field(
+        description="The customer's IP address (v4 or v6) as the shop's front end saw it",
+        examples=["145.53.12.7"],
+    )
     user_agent: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
-        None, examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"]
+        None,
+        description="The browser's User-Agent header, where known",
+        examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"],
     )
     device_id: Identifier | None = Field(
         None,
         description="Device fingerprint from the shop's front end",
         examples=["dev-7f3a9c2e41b8"],
     )
-    payment: Payment
-    items: list[Item] = Field(min_length=1, max_length=500)
-    shipping_method: ShippingMethod = Field(examples=["standard"])
+    payment: Payment = Field(description="How the order is paid")
+    items: list[Item] = Field(min_length=1, max_length=500, description="What was ordered")
+    shipping_method: ShippingMethod = Field(
+        description="How the parcel travels", examples=["standard"]
+    )
 
     @model_validator(mode="after")
     def _account_not_newer_than_order(self) -> Order:

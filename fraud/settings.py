@@ -9,9 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
 # The default model ships in the project's models/ folder, found from the package, not the cwd.
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
         None,
         description="Pin the model version to serve. Default: the one `<model_dir>/CURRENT` names; "
         "with neither, the rules alone decide.",
+    )
+    signal_modules: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Comma-separated Python modules holding a shop's own signals, loaded after "
+        "the built-in ones (each lists its signals in `SIGNALS`; see docs/extending.md).",
     )
     chargeback_fee_eur: Decimal = Field(
         Decimal("25"),
@@ -119,6 +125,18 @@ class Settings(BaseSettings):
         },
         description="Value in EUR of one unit of each accepted currency (amounts compare in EUR).",
     )
+
+    @field_validator("signal_modules", mode="before")
+    @classmethod
+    def _module_names(cls, value: object) -> object:
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, list | tuple):
+            return value
+        names = tuple(str(n).strip() for n in names if str(n).strip())
+        for name in names:
+            if not all(part.isidentifier() for part in name.split(".")):
+                raise ValueError(f"{name!r} is not a Python module name (e.g. myshop.signals)")
+        return names
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Settings:

@@ -45,6 +45,36 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
+# Variables that configure the test run itself (where PostgreSQL and the public data
+# set are), not the service: kept. Every other FRAUD_* variable is a setting.
+TEST_RUN_VARIABLES = ("FRAUD_TEST_", "FRAUD_ECOMMERCE_DATA")
+
+
+def _developer_settings() -> list[str]:
+    return [n for n in os.environ
+            if n.startswith("FRAUD_") and not n.startswith(TEST_RUN_VARIABLES)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before any test module is imported: some build Settings at import time.
+    for name in _developer_settings():
+        del os.environ[name]
+
+
+@pytest.fixture(autouse=True)
+def _no_developer_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts from the documented defaults: no ``FRAUD_*`` setting from the
+    developer's shell or an earlier test, no ``.env`` file, no cached settings."""
+    from fraud.settings import Settings, get_settings
+
+    for name in _developer_settings():
+        monkeypatch.delenv(name)
+    monkeypatch.setitem(Settings.model_config, "env_file", None)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 STORE_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 

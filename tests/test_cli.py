@@ -55,7 +55,7 @@ def test_score_names_the_bad_line_and_goes_on(cli, tmp_path):
     assert result.exit_code == 1
     assert len(result.stdout.splitlines()) == 1
     assert "mixed.jsonl:2" in result.stderr
-    assert "line 3" in result.stderr and "payment.amount" in result.stderr
+    assert "mixed.jsonl:3" in result.stderr and "payment.amount" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -69,7 +69,7 @@ def test_score_with_store_is_idempotent(cli, tmp_path):
 
 def test_score_a_missing_file_is_a_clear_error(cli):
     result = run(cli, "score", "nope.jsonl")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no such file" in result.stderr
 
 

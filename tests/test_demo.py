@@ -50,3 +50,46 @@ def test_loading_twice_stores_nothing_new(runtime):
     before = outcome_count(runtime)
     assert load_sample(runtime, limit=200) == 0
     assert outcome_count(runtime) == before
+
+
+def test_the_demo_loader_decides_as_score_order(runtime):
+    from datetime import datetime
+
+    from fraud.domain import Outcome
+    from fraud.history import MemoryHistory
+    from fraud.schema import parse_order
+    from fraud.scoring import score_order
+    from fraud.signals import Context
+    from fraud.simulate import read_orders, read_outcomes
+
+    load_sample(runtime, limit=120, batch_orders=50)
+    sample = sorted((parse_order(o) for o in read_orders(SAMPLE_ORDERS)),
+                    key=lambda o: (o.created_at, o.order_id))[:120]
+    wanted = {o.order_id for o in sample}
+    from fraud.demo import SAMPLE_OUTCOMES
+
+    events = [(e["order_id"], Outcome(e["outcome"]), datetime.fromisoformat(e["at"]))
+              for e in read_outcomes(SAMPLE_OUTCOMES) if e["order_id"] in wanted]
+    history = MemoryHistory.from_orders(sample, events, runtime.settings.fx_rates)
+    ctx = Context(settings=runtime.settings, geo=runtime.geo, history=history)
+    for order in sample[::7]:
+        expected = score_order(order, ctx, runtime.rulebook.current, runtime.model,
+                               model_unavailable=runtime.model_unavailable()).decision
+        stored = runtime.get_order(order.order_id).decision
+        assert (stored.score, stored.action) == (expected.score, expected.action)
+        assert [r.code for r in stored.reasons] == [r.code for r in expected.reasons]
+        assert stored.versions == expected.versions
+
+
+def test_the_demo_loader_logs_progress_and_empties_the_wal(runtime, caplog):
+    import logging
+    from pathlib import Path
+
+    with caplog.at_level(logging.INFO, logger="fraud.demo"):
+        assert load_sample(runtime, limit=200, batch_orders=50) == 200
+    progress = [r.getMessage() for r in caplog.records if "sample orders scored" in r.getMessage()]
+    assert len(progress) == 4  # one line per batch of 50: 25, 50, 75 and 100 %
+    assert progress[-1].startswith("demo mode: 200 of 200 sample orders scored and stored (100 %")
+    database = Path(runtime.settings.resolved_database_url.removeprefix("sqlite:///"))
+    wal = database.with_name(database.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size < 1024 * 1024

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiKeyDep, RuntimeDep
-from api.schemas import DecisionOut, ErrorOut, OutcomeIn, OutcomeOut, StoredOrderOut
+from api.errors import error_responses
+from api.schemas import DecisionOut, OutcomeIn, OutcomeOut, StoredOrderOut
 from fraud.errors import NotFound
 from fraud.schema import IDENTIFIER_PATTERN
 
@@ -20,7 +21,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PA
 @router.get(
     "/{order_id}",
     response_model=StoredOrderOut,
-    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}},
+    responses=error_responses(401, 404, 413, 422, 500, 503),
     summary="A stored order with its latest decision and outcomes",
 )
 async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> StoredOrderOut:
@@ -41,7 +42,7 @@ async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> 
     "/{order_id}/outcome",
     response_model=OutcomeOut,
     status_code=201,
-    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses=error_responses(401, 404, 413, 422, 500, 503),
     summary="Report what happened to an order later",
     description="`paid`, `refunded`, `chargeback`, `fraud_confirmed` or `legit_confirmed`, with "
     "the time it happened. History signals of later orders use it from that time on.",

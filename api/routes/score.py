@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ApiKeyDep, RuntimeDep
-from api.schemas import DecisionOut, ErrorOut
+from api.errors import error_responses
+from api.examples import ORDER
+from api.schemas import DecisionOut
 from fraud.schema import Order
+
+OrderBody = Annotated[Order, Body(openapi_examples={"readme": {
+    "summary": "The README's example: a new account, a headless browser, a failed 3-D Secure",
+    "value": ORDER,
+}})]
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
@@ -15,13 +24,13 @@ router = APIRouter(prefix="/v1", tags=["scoring"])
 @router.post(
     "/score",
     response_model=DecisionOut,
-    responses={401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses=error_responses(401, 409, 413, 422, 500, 503),
     summary="Score a new order",
     description="Scores the order, stores it with its full decision input, and answers "
     "`approve`, `review` or `decline` with reasons. A repeated `order_id` returns the stored "
-    "decision unchanged.",
+    "decision unchanged; the same id with a different order is a 409.",
 )
-async def score_order(order: Order, runtime: RuntimeDep, _key: ApiKeyDep) -> DecisionOut:
+async def score_order(order: OrderBody, runtime: RuntimeDep, _key: ApiKeyDep) -> DecisionOut:
     # The store is synchronous: run it off the event loop so one slow write
     # never stalls other requests (health checks included).
     stored = await run_in_threadpool(runtime.score, order)

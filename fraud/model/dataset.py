@@ -11,8 +11,7 @@ unknown. The :class:`LabelPolicy` says when silence counts as legitimate.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +44,7 @@ class RawData:
     orders: tuple[Order, ...]
     outcomes: tuple[OutcomeEvent, ...]
     source: str
+    skipped: tuple[str, ...] = ()  # "FILE:LINE: reason" of each bad record left out
 
     def last_event_time(self) -> datetime:
         """The latest order or outcome time: what "now" was when the data was taken."""
@@ -207,38 +207,44 @@ class Dataset:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def _event(row: Mapping[str, Any]) -> OutcomeEvent:
-    at = row["at"]
-    when = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
-    return OutcomeEvent(str(row["order_id"]), Outcome(row["outcome"]), utc(when))
-
-
-def _validate(records: Iterable[Mapping[str, Any]]) -> list[Order]:
-    # JSON mode: the strict model accepts text times and amounts only from JSON.
-    return [Order.model_validate_json(json.dumps(r)) for r in records]
-
-
 def _in_time_order(orders: Sequence[Order]) -> tuple[Order, ...]:
     return tuple(sorted(orders, key=lambda o: (utc(o.created_at), o.order_id)))
 
 
 def load_files(
-    orders_path: str | Path, outcomes_path: str | Path | None = None, *, source: str | None = None
+    orders_path: str | Path,
+    outcomes_path: str | Path | None = None,
+    *,
+    source: str | None = None,
+    skip_bad: bool = False,
 ) -> RawData:
     """Orders from JSONL (.gz ok), Parquet or CSV and outcome events from JSONL or CSV.
 
     Outcomes for orders not in the file are ignored. ``source`` labels the data in
     the model version and card (default: the file name up to its first ``_`` or ``.``).
+    A bad record raises :class:`fraud.records.BadRecord` naming file and line;
+    with ``skip_bad`` it is left out and named in :attr:`RawData.skipped`.
     """
-    from fraud.simulate import read_orders, read_outcomes
+    from fraud.records import load_records, parse_order_record, parse_outcome_record
+    from fraud.simulate import read_outcomes
 
-    orders = _in_time_order(_validate(read_orders(orders_path)))
+    loaded = load_records(orders_path, parse_order_record, skip_bad=skip_bad)
+    orders = _in_time_order(loaded.items)
+    skipped = list(loaded.skipped)
     known = {o.order_id for o in orders}
     events = []
     if outcomes_path is not None:
-        events = [e for e in map(_event, read_outcomes(outcomes_path)) if e.order_id in known]
+        reported = load_records(
+            outcomes_path, parse_outcome_record, skip_bad=skip_bad, read_table=read_outcomes
+        )
+        skipped += reported.skipped
+        events = [
+            OutcomeEvent(e.order_id, e.outcome, utc(e.at))
+            for e in reported.items
+            if e.order_id in known
+        ]
     label = source or Path(orders_path).name.split(".")[0].split("_")[0] or "files"
-    return RawData(orders, tuple(sorted(events, key=lambda e: e.at)), label)
+    return RawData(orders, tuple(sorted(events, key=lambda e: e.at)), label, tuple(skipped))
 
 
 def load_store(
@@ -298,6 +304,7 @@ def build_dataset(
     settings: Settings,
     *,
     rules: Any | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Dataset:
     """Features for every order through the online pipeline, labelled by ``policy``.
 
@@ -310,8 +317,8 @@ def build_dataset(
     """
     from fraud.batch import batch_context
     from fraud.features import build_features
+    from fraud.money import amount_eur
     from fraud.scoring import score_order
-    from fraud.signals.basket import amount_eur
 
     known = [e for e in raw.outcomes if e.at <= policy.cutoff]
     history = MemoryHistory.from_orders(
@@ -320,6 +327,8 @@ def build_dataset(
     ctx = batch_context(settings, history)
     rows, scores = {}, {}
     for order in raw.orders:
+        if progress is not None:  # e.g. a progress bar: one tick per order
+            progress(1)
         if rules is not None:
             scored = score_order(order, ctx, rules)
             rows[order.order_id] = scored.features.values

@@ -11,16 +11,12 @@ The encoding is kept as plain tables (``encoding_``), the same tables
 :meth:`FraudModel.export` writes to ``encoding.json``: :meth:`predict_proba`
 applies exactly what serving applies, with no scikit-learn at prediction time.
 
-Artifact (see docs/model.md): ``model.txt`` (LightGBM booster), ``encoding.json``
-(num: float, None -> NaN; bool: 1.0/0.0, None -> NaN; cat: ``mapping[value]``,
-unseen -> ``default``, None -> NaN) and ``calibration.json``
-(``p = numpy.interp(raw, x, y)``, ``raw`` the booster's probability output).
+The files it exports, and the encoding rules both sides apply, are defined once in
+:mod:`fraud.model.artifact`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,66 +27,27 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-ENCODING_FORMAT = 1
-KINDS = ("num", "bool", "cat")
-_ENCODING_OF = {"num": "float", "bool": "bool01", "cat": "target"}
+from fraud.model.artifact import (
+    ENCODING_OF_KIND,
+    KINDS,
+    encode_frame,
+    load_booster,
+    model_feature_kinds,
+    read_encoding,
+    read_json,
+    write_model,
+)
+
 _MISSING = "\x00missing"  # stands for None while fitting the encoder; never in a mapping
-
-
-def feature_set_hash(kinds: Mapping[str, str] | None = None) -> str:
-    """SHA-256 (hex) of the sorted ``name:kind`` lines, joined by newlines.
-
-    Without ``kinds``, the code's current model features (catalogue order does
-    not matter). Serving compares it with ``encoding.json`` to spot a model
-    trained on another feature set.
-    """
-    if kinds is None:
-        from fraud.features import model_feature_names
-        from fraud.signals import feature_catalogue
-
-        catalogue = feature_catalogue()
-        kinds = {name: catalogue[name].kind for name in model_feature_names(catalogue)}
-    lines = sorted(f"{name}:{kind}" for name, kind in kinds.items())
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def catalogue_kinds(names: Sequence[str] | None = None) -> dict[str, str]:
     """The kind (num, bool, cat) of each model feature, from the signal catalogue."""
-    from fraud.features import model_feature_names
-    from fraud.signals import feature_catalogue
-
-    catalogue = feature_catalogue()
-    names = model_feature_names(catalogue) if names is None else names
-    return {name: catalogue[name].kind for name in names}
-
-
-# --- encoding: plain functions shared by fit, predict_proba and the artifact ---------------------
+    return model_feature_kinds(names=names)
 
 
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-def encode_value(spec: Mapping[str, Any], value: Any) -> float:
-    """One feature value as the booster sees it, per its ``encoding.json`` entry."""
-    if _is_missing(value):
-        return math.nan
-    kind = spec["kind"]
-    if kind == "num":
-        return float(value)
-    if kind == "bool":
-        return 1.0 if bool(value) else 0.0
-    default = spec.get("default")
-    return float(spec["mapping"].get(str(value), math.nan if default is None else default))
-
-
-def encode_frame(specs: Sequence[Mapping[str, Any]], frame: pd.DataFrame) -> np.ndarray:
-    """Rows of feature values (columns by name) as the booster's float matrix."""
-    out = np.empty((len(frame), len(specs)), dtype=np.float64)
-    for j, spec in enumerate(specs):
-        column = frame[spec["name"]].tolist()
-        out[:, j] = [encode_value(spec, v) for v in column]
-    return out
 
 
 def _infer_kind(series: pd.Series) -> str:
@@ -267,7 +224,7 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         from sklearn.preprocessing import TargetEncoder
 
         specs: list[dict[str, Any]] = [
-            {"name": name, "kind": kind, "encoding": _ENCODING_OF[kind], "default": None}
+            {"name": name, "kind": kind, "encoding": ENCODING_OF_KIND[kind], "default": None}
             for name, kind in kinds.items()
         ]
         renamed = frame.set_axis(list(kinds), axis=1)
@@ -384,41 +341,26 @@ class FraudModel(ClassifierMixin, BaseEstimator):
     # --- the artifact --------------------------------------------------------------------------
 
     def export(self, path: str | Path) -> Path:
-        """Write ``model.txt``, ``encoding.json`` and ``calibration.json`` into folder ``path``."""
+        """Write ``model.txt``, ``encoding.json`` and ``calibration.json`` into folder ``path``
+        (the format of :mod:`fraud.model.artifact`)."""
         check_is_fitted(self, "booster_")
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.booster_.save_model(str(folder / "model.txt"))
-        kinds = {s["name"]: s["kind"] for s in self.encoding_}
-        encoding = {"format": ENCODING_FORMAT, "features": self.encoding_,
-                    "feature_set": feature_set_hash(kinds),
-                    "missing": "None -> NaN for every kind; unseen category -> default"}
-        _write_json(folder / "encoding.json", encoding)
-        _write_json(folder / "calibration.json", self.calibration_)
-        return folder
+        return write_model(path, self.booster_, self.encoding_, self.calibration_)
 
     @classmethod
     def load(cls, path: str | Path) -> FraudModel:
         """A fitted model from an exported folder (predictions equal the exported model's)."""
-        import lightgbm as lgb
+        from fraud.model.artifact import CALIBRATION_FILE, MODEL_FILE, parse_calibration
 
         folder = Path(path)
-        encoding = json.loads((folder / "encoding.json").read_text(encoding="utf-8"))
-        if encoding.get("format") != ENCODING_FORMAT:
-            raise ValueError(
-                f"{folder / 'encoding.json'}: format {encoding.get('format')!r}, "
-                f"expected {ENCODING_FORMAT}"
-            )
-        model = cls(kinds={f["name"]: f["kind"] for f in encoding["features"]})
-        model.booster_ = lgb.Booster(model_file=str(folder / "model.txt"))
-        model.encoding_ = encoding["features"]
-        model.calibration_ = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
-        model.feature_names_in_ = np.asarray([f["name"] for f in model.encoding_], dtype=object)
-        model.n_features_in_ = len(model.encoding_)
+        encodings = read_encoding(folder)
+        calibration = read_json(folder / CALIBRATION_FILE)
+        parse_calibration(calibration, str(folder / CALIBRATION_FILE))
+        assert isinstance(calibration, dict)
+        model = cls(kinds={e.name: e.kind for e in encodings})
+        model.booster_ = load_booster(folder / MODEL_FILE)
+        model.encoding_ = [e.to_json() for e in encodings]
+        model.calibration_ = calibration
+        model.feature_names_in_ = np.asarray([e.name for e in encodings], dtype=object)
+        model.n_features_in_ = len(encodings)
         model.classes_ = np.array([0, 1])
         return model
-
-
-def _write_json(path: Path, data: Any) -> None:
-    # allow_nan=False: a NaN must have become null already, or the file is not JSON.
-    path.write_text(json.dumps(data, indent=1, allow_nan=False) + "\n", encoding="utf-8")

@@ -16,7 +16,7 @@ flagged *fractionally* at the boundary, so "the top 2 %" always means exactly
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -394,6 +394,7 @@ def evaluate_artifact(
     truth: pd.DataFrame | None = None,
     since: datetime | None = None,
     cutoff: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[Evaluation, dict[str, Any]]:
     """A saved model (``models/<version>/``) vs the rules vs a fresh logistic baseline.
 
@@ -415,7 +416,7 @@ def evaluate_artifact(
     maturity = timedelta(days=float(card.get("label_policy", {}).get("maturity_days", 60)))
     policy = LabelPolicy(cutoff or raw.last_event_time(), maturity)
     rules = load_rules(settings.rules_path)
-    dataset = build_dataset(raw, policy, settings, rules=rules)
+    dataset = build_dataset(raw, policy, settings, rules=rules, progress=progress)
     t = dataset.created_at
     start = since or (datetime.fromisoformat(split["valid_start"]) if "valid_start" in split
                       else None)

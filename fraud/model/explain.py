@@ -179,6 +179,23 @@ def _hour(v: Any) -> str:
     return f"Ordered at {int(float(v)):02d}:00-{int(float(v)):02d}:59 local time"
 
 
+THREE_DS_WORDS = {
+    "authenticated": "The card holder passed 3-D Secure",
+    "attempted": "3-D Secure attempted, the card holder not authenticated",
+    "failed": "The card holder failed 3-D Secure",
+    "not_enrolled": "Card not enrolled in 3-D Secure",
+    "exempt": "Payment exempt from 3-D Secure, the card holder not authenticated",
+}
+
+
+def _name_likeness(v: Any) -> str:
+    """The similarity is 0-100; a reviewer needs the verdict before the figure."""
+    n = round(float(v))
+    verdict = ("looks like" if n >= 70 else "looks a little like" if n >= 40
+               else "looks nothing like")
+    return f"E-mail address {verdict} the customer's name (similarity {n} of 100)"
+
+
 _BOOL = _yes_no
 PHRASES: dict[str, Callable[[Any], str]] = {
     # basket and payment
@@ -192,7 +209,7 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "card_country_matches_billing": _BOOL(
         "Card issued in the billing country", "Card issued outside the billing country"
     ),
-    "three_ds": _fmt("3-D Secure result: {}", str),
+    "three_ds": lambda v: THREE_DS_WORDS.get(str(v), f"3-D Secure result: {v}"),
     "shipping_method": _fmt("Delivery by {}", lambda v: str(v).replace("_", " ")),
     "shipping_express": _BOOL("Express delivery", "No express delivery"),
     "shipping_to_pickup": _BOOL("Parcel goes to a pick-up point", "Parcel goes to an address"),
@@ -280,7 +297,7 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "email_local_length": _counted("E-mail name is {} long", "character"),
     "email_local_entropy": _fmt("E-mail name looks random ({} bits per character)"),
     "email_local_consonant_run": _counted("E-mail name has {} in a row", "consonant"),
-    "email_name_similarity": lambda v: f"E-mail name resembles the customer's name {number(v)}/100",
+    "email_name_similarity": _name_likeness,
     # device
     "ua_present": _BOOL("Browser sent a user agent", "No user agent sent"),
     "ua_browser_family": _fmt("Browser: {}", str),

@@ -3,7 +3,7 @@ and switching between them.
 
 Layout (the artifact contract)::
 
-    <model_dir>/<version>/      model.txt, encoding.json, calibration.json, card.json, card.md
+    <model_dir>/<version>/      one model version (fraud.model.artifact)
     <model_dir>/CURRENT         the version the service uses (one line)
     <model_dir>/HISTORY         every promoted version, one a line, newest last
 
@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from fraud.errors import FraudError, ModelError, NotFound
-from fraud.model.serving import CARD_FILE, MODEL_FILE, ServedModel, read_json
+from fraud.model.artifact import CARD_FILE, MODEL_FILE, read_json
+from fraud.model.serving import ServedModel
 
 log = logging.getLogger(__name__)
 

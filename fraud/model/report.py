@@ -8,7 +8,6 @@ context come from data and settings, not from us.
 from __future__ import annotations
 
 import html
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from fraud.model.artifact import json_safe as _json_safe
+from fraud.model.artifact import write_json
 from fraud.model.evaluate import Costs, Evaluation, cost_curve
 
 CHARTS = ("roc", "pr", "calibration", "cost")
@@ -97,24 +98,6 @@ def plot_cost(evaluation: Evaluation, path: Path, costs: Costs) -> Path:
            title="Cost by review rate")
     ax.legend(loc="upper right")
     return _save(fig, path)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
-
-
-def write_json(data: Mapping[str, Any], path: Path) -> Path:
-    path.write_text(json.dumps(_json_safe(data), indent=1, allow_nan=False) + "\n",
-                    encoding="utf-8")
-    return path
 
 
 # --- HTML --------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ is saved.
 from __future__ import annotations
 
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fraud.model.artifact import feature_set_digest, write_card
 from fraud.model.dataset import (
     DEFAULT_MATURITY,
     Dataset,
@@ -30,7 +31,7 @@ from fraud.model.dataset import (
     data_fingerprint,
     matured_split,
 )
-from fraud.model.estimator import FraudModel, catalogue_kinds, feature_set_hash
+from fraud.model.estimator import FraudModel, catalogue_kinds
 from fraud.model.evaluate import Evaluation, compare_on_dataset, headline
 from fraud.settings import Settings
 
@@ -131,7 +132,7 @@ def model_card(
              "description": catalogue[s["name"]].description if s["name"] in catalogue else ""}
             for s in model.encoding_
         ],
-        "feature_set": feature_set_hash({s["name"]: s["kind"] for s in model.encoding_}),
+        "feature_set": feature_set_digest({s["name"]: s["kind"] for s in model.encoding_}),
         "training_window": _window(dataset.created_at[train_rows]),
         "label_policy": dataset.policy.describe(),
         "split": {**split.describe(), "method": "by time; the last "
@@ -233,13 +234,14 @@ def train(
     truth: pd.DataFrame | None = None,
     promote_version: bool = False,
     now: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> TrainResult:
     """Train, evaluate and write ``<out_dir>/<version>/``; returns the version and figures.
 
     ``out_dir`` defaults to ``settings.model_dir``. ``truth`` (the simulator's
     ground truth) only adds per-pattern recall to the figures; it never trains.
+    ``progress`` is called once per order whose features are computed.
     """
-    from fraud.model.report import write_json
     from fraud.rules import load_rules
 
     config = config or TrainConfig()
@@ -251,7 +253,7 @@ def train(
         pd.Series([o.created_at for o in raw.orders], dtype=object),
         policy, config.gap_days, config.valid_days,
     )
-    dataset = build_dataset(raw, policy, settings, rules=rules)
+    dataset = build_dataset(raw, policy, settings, rules=rules, progress=progress)
     train_mask, valid_mask = split.masks(dataset.created_at)
     train_rows = train_mask & dataset.labelled
     _require_both_classes(dataset, train_rows, "training")
@@ -269,8 +271,7 @@ def train(
     card = model_card(version=version, created=created, dataset=dataset, split=split,
                       train_mask=train_mask, valid_mask=valid_mask, model=model,
                       evaluation=evaluation, fingerprint=fingerprint, rules_version=rules.version)
-    write_json(card, folder / "card.json")
-    (folder / "card.md").write_text(card_markdown(card), encoding="utf-8")
+    write_card(folder, card, card_markdown(card))
     if promote_version:
         promote(folder.parent, version)
     return TrainResult(version, folder, model, evaluation, card, dataset, split)

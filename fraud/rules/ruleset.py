@@ -10,7 +10,6 @@ rules and keeps the old ones when a reload fails.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 import re
 import threading
@@ -26,13 +25,6 @@ import yaml
 
 from fraud.domain import Feature
 from fraud.errors import RulesError
-from fraud.keys import (
-    fold,
-    normalise_email,
-    normalise_phone,
-    normalise_postal_code,
-    normalise_street,
-)
 from fraud.rules.expr import (
     Expression,
     ExpressionError,
@@ -41,55 +33,21 @@ from fraud.rules.expr import (
     compile_message,
     did_you_mean,
 )
+from fraud.rules.lists import LIST_KINDS, IpNetwork, NamedList, list_value
 
 log = logging.getLogger(__name__)
 
 Effect = Literal["points", "review", "decline", "allow"]
 EFFECTS: tuple[str, ...] = get_args(Effect)
-ListKind = Literal["email", "ip", "address", "card", "device", "phone", "account"]
-LIST_KINDS: tuple[str, ...] = get_args(ListKind)
 
 DEFAULT_RULES = "default.yaml"
 
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _LIST_NAME = _RULE_ID
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
-_CARD = re.compile(r"^[0-9]{6,8}:[0-9]{4}$")
 _TOP_KEYS = ("version", "description", "lists", "rules")
 _RULE_KEYS = ("id", "description", "when", "effect", "points", "message")
 _LIST_KEYS = ("kind", "description", "values")
-
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-@dataclass(frozen=True)
-class NamedList:
-    """An allow or deny list of normalised order keys of one kind.
-
-    ``ip`` lists hold single addresses and CIDR networks; every other kind holds
-    exact, normalised values (see :mod:`fraud.keys`).
-    """
-
-    name: str
-    kind: ListKind
-    values: frozenset[str]
-    networks: tuple[IpNetwork, ...] = ()
-    description: str = ""
-
-    def __contains__(self, key: object) -> bool:
-        if key in self.values:
-            return True
-        if not self.networks or not isinstance(key, str):
-            return False
-        try:
-            address = ipaddress.ip_address(key)
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
-
-    def __len__(self) -> int:
-        return len(self.values) + len(self.networks)
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -114,8 +72,9 @@ class Rule:
 
     @cached_property
     def seen(self) -> tuple[str, ...]:
-        """What the condition reads, then what the message quotes."""
-        return tuple(dict.fromkeys((*self.read, *self.message.names)))
+        """What the message quotes, then what the condition reads: the first number
+        the message quotes is the value a reviewer sees beside the reason."""
+        return tuple(dict.fromkeys((*self.message.names, *self.read)))
 
 
 @dataclass(frozen=True)
@@ -269,66 +228,6 @@ def _version(doc: _Map) -> str:
     return version
 
 
-def _list_value(kind: str, raw: Any) -> str | IpNetwork:
-    """One list entry, normalised the way fraud.keys normalises order keys."""
-    if kind == "address" and isinstance(raw, Mapping):
-        return _address_value(raw)
-    if not isinstance(raw, str | int) or isinstance(raw, bool) or not str(raw).strip():
-        raise ValueError(f"a {kind} list entry must be text, got {raw!r}")
-    text = str(raw).strip()
-    if kind == "email":
-        if "@" not in text:
-            raise ValueError(f"{text!r} is not an e-mail address")
-        return normalise_email(text)
-    if kind == "ip":
-        network = ipaddress.ip_network(text, strict=False)
-        if network.num_addresses == 1:
-            return str(network.network_address)
-        return network
-    if kind == "card":
-        card = re.sub(r"\s", "", text)
-        if not _CARD.match(card):
-            raise ValueError(f"{text!r} is not a card key 'BIN:LAST4' such as '535522:4242'")
-        return card
-    if kind == "phone":
-        if not text.startswith("+"):
-            raise ValueError(f"{text!r} must be in international form, e.g. '+31612345678'")
-        return normalise_phone(text, "ZZ") or text
-    if kind == "address":
-        parts = text.split("|")
-        if len(parts) != 4:
-            raise ValueError(
-                f"{text!r} is not an address key 'COUNTRY|POSTAL CODE|STREET|HOUSE NUMBER' "
-                "(or give street, house_number, postal_code, country)"
-            )
-        return _address_key(*parts)
-    return text  # device ids and account ids are opaque and compared exactly
-
-
-def _address_key(country: str, postal_code: str, street: str, house: str) -> str:
-    # Same normalisation as fraud.keys.address_key, without building an Address.
-    return "|".join(
-        (
-            country.strip().upper(),
-            normalise_postal_code(postal_code),
-            normalise_street(street),
-            fold(house).replace(" ", ""),
-        )
-    )
-
-
-def _address_value(raw: Mapping[str, Any]) -> str:
-    missing = [k for k in ("street", "postal_code", "country") if not raw.get(k)]
-    if missing:
-        raise ValueError(f"address needs {', '.join(missing)}")
-    return _address_key(
-        str(raw["country"]),
-        str(raw["postal_code"]),
-        str(raw["street"]),
-        str(raw.get("house_number") or ""),
-    )
-
-
 def _named_list(name: str, spec: Any, line: int) -> NamedList:
     if not _LIST_NAME.match(name):
         raise _Invalid(f"list name '{name}' must be snake_case", line)
@@ -346,7 +245,7 @@ def _named_list(name: str, spec: Any, line: int) -> NamedList:
     networks: list[IpNetwork] = []
     for i, raw in enumerate(raw_values):
         try:
-            value = _list_value(kind, raw)
+            value = list_value(kind, raw)
         except ValueError as exc:
             raise _Invalid(f"list '{name}': {exc}", _line(raw_values, i)) from None
         if isinstance(value, str):

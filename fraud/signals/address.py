@@ -17,7 +17,7 @@ from fraud.geo import haversine_km
 from fraud.keys import address_key, fold, normalise_street
 from fraud.places import locate_address, postal_city_consistent, postal_code_valid, postal_key
 from fraud.schema import Address, Order, ShippingMethod
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature("billing_country", "cat", "Country of the billing address."),
@@ -228,4 +228,4 @@ def compute(order: Order, ctx: Context) -> dict[str, FeatureValue]:
     }
 
 
-register_signal("address", compute, FEATURES, requires=())
+SIGNALS = [Signal("address", compute, FEATURES)]

@@ -1,7 +1,7 @@
 """Basket and payment signal: what is bought, for how much, paid how, sent where,
 and at what local hour.
 
-:func:`amount_eur` is public: other signals and rules compare amounts in EUR.
+Amounts in EUR come from :func:`fraud.money.amount_eur`, shared with history and the store.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import yaml
 
 from fraud.domain import Feature, FeatureValue
 from fraud.keys import fold
+from fraud.money import amount_eur
 from fraud.schema import Order, ShippingMethod
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature(
@@ -87,14 +88,6 @@ _COUNTRY_TZ = {
 }
 _UTC = ZoneInfo("UTC")
 _NIGHT_HOURS = range(0, 6)
-
-
-def amount_eur(order: Order, fx_rates: dict[str, Decimal]) -> float | None:
-    """The order total in EUR, or ``None`` when there is no rate for its currency."""
-    rate = fx_rates.get(str(order.payment.currency))
-    if rate is None:
-        return None
-    return float(order.payment.amount * rate)
 
 
 def category_key(category: str) -> str:
@@ -170,4 +163,4 @@ high_resale_categories()
 for _country in ("NL", "BE", "DE", "FR"):
     _zone(_country)
 
-register_signal("basket", compute, FEATURES, requires=())
+SIGNALS = [Signal("basket", compute, FEATURES)]

@@ -15,7 +15,7 @@ from ua_parser import Domain
 
 from fraud.domain import Feature, FeatureValue
 from fraud.schema import Order
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature("ua_present", "bool", "Whether the browser sent a user agent string."),
@@ -148,4 +148,4 @@ def compute(order: Order, ctx: Context) -> dict[str, FeatureValue]:
 parse_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                  "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 
-register_signal("device", compute, FEATURES, requires=())
+SIGNALS = [Signal("device", compute, FEATURES)]

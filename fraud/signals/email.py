@@ -20,7 +20,7 @@ from rapidfuzz import fuzz
 from fraud.domain import Feature, FeatureValue
 from fraud.keys import fold
 from fraud.schema import Order
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature("email_valid", "bool", "Whether the e-mail address is syntactically valid."),
@@ -205,4 +205,4 @@ def compute(order: Order, ctx: Context) -> dict[str, FeatureValue]:
 
 freemail_domains()
 
-register_signal("email", compute, FEATURES, requires=())
+SIGNALS = [Signal("email", compute, FEATURES)]

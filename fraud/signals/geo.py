@@ -6,7 +6,7 @@ from fraud.domain import Feature, FeatureValue
 from fraud.geo import EU_COUNTRIES, GeoLocator, IpLocation, haversine_km
 from fraud.places import Place, locate_address
 from fraud.schema import Order
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature("ip_country", "cat", "Country the IP address is located in, by the GeoIP database."),
@@ -123,4 +123,4 @@ def compute(order: Order, ctx: Context) -> dict[str, FeatureValue]:
     return ip_features(loc, billing, shipping, order)
 
 
-register_signal("geo", compute, FEATURES, requires=("geo",))
+SIGNALS = [Signal("geo", compute, FEATURES, requires=("geo",))]

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fraud.domain import Feature, FeatureValue
-from fraud.history import WINDOW, amount_eur, history_features
+from fraud.history import WINDOW, history_features
 from fraud.keys import order_keys
-from fraud.signals import Context, register_signal
+from fraud.money import amount_eur
+from fraud.signals import Context, Signal
 
 if TYPE_CHECKING:
     from fraud.schema import Order
@@ -123,10 +124,10 @@ FEATURES = (
 
 def compute(order: Order, ctx: Context) -> Mapping[str, FeatureValue]:
     """History features of ``order`` as of its own ``created_at``."""
-    keys = order_keys(order)
+    keys = ctx.order_keys if ctx.order_keys is not None else order_keys(order)
     snapshot = ctx.history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
     amount = amount_eur(order, ctx.settings.fx_rates)
     return history_features(order, keys, amount, snapshot)
 
 
-register_signal("history", compute, FEATURES, requires=("history",))
+SIGNALS = [Signal("history", compute, FEATURES, requires=("history",))]

@@ -15,7 +15,7 @@ from phonenumbers import CountryCodeSource, PhoneNumberType
 
 from fraud.domain import Feature, FeatureValue
 from fraud.schema import Order
-from fraud.signals import Context, register_signal
+from fraud.signals import Context, Signal
 
 FEATURES: tuple[Feature, ...] = (
     Feature(
@@ -123,4 +123,4 @@ def _warm_up() -> None:
 
 _warm_up()
 
-register_signal("phone", compute, FEATURES, requires=())
+SIGNALS = [Signal("phone", compute, FEATURES)]

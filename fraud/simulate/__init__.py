@@ -13,7 +13,7 @@ separate, later outcome events (as they would in production); the ground truth
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,19 +21,21 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from fraud.simulate import io, jsonlines, patterns
-from fraud.simulate.catalogue import catalogue
+from fraud.simulate import io, jsonlines, patterns, repeat
+from fraud.simulate.catalogue import Catalogue, catalogue
 from fraud.simulate.draw import Run
 from fraud.simulate.io import FORMATS, read_orders, read_outcomes, read_truth
 from fraud.simulate.ipranges import load_table
 from fraud.simulate.outcomes import labels_as_of, outcome_events
 from fraud.simulate.population import make_population
-from fraud.simulate.rates import PATTERNS, QUIRKS, Rates
+from fraud.simulate.rates import LATER_PATTERNS, PATTERNS, QUIRKS, Rates
+from fraud.simulate.shop import FraudStyle, ShopConfig, random_shop
 from fraud.simulate.table import Block, concat, group_lines
-from fraud.simulate.traffic import honest_block
+from fraud.simulate.traffic import honest_block, victim_reorders
 
-__all__ = ["PATTERNS", "QUIRKS", "DEFAULT_START", "FORMATS", "Rates", "Simulation", "simulate",
-           "read_orders", "read_outcomes", "read_truth", "labels_as_of"]
+__all__ = ["PATTERNS", "QUIRKS", "DEFAULT_START", "FORMATS", "FraudStyle", "Rates",
+           "ShopConfig", "Simulation", "simulate", "random_shop", "read_orders", "read_outcomes",
+           "read_truth", "labels_as_of"]
 
 SHOP_TZ = ZoneInfo("Europe/Amsterdam")
 DEFAULT_START = datetime(2025, 9, 1, tzinfo=SHOP_TZ)
@@ -55,6 +57,8 @@ class Simulation:
     start: datetime
     days: int
     rates: Rates
+    shop: ShopConfig = field(default_factory=ShopConfig)
+    cat: Catalogue = field(default_factory=catalogue)
 
     def __len__(self) -> int:
         return self.block.n
@@ -62,7 +66,7 @@ class Simulation:
     def orders(self) -> Iterator[dict]:
         """Each order as a dict that validates as :class:`fraud.schema.Order` (JSON mode)."""
         c = self.block.cols
-        cat = catalogue()
+        cat = self.cat
         price = io.cents_text(cat.price_cents)
         category = [cat.categories[i] for i in cat.category.tolist()]
         sku = cat.sku.tolist()
@@ -170,36 +174,79 @@ class Simulation:
 
 def simulate(n_orders: int, days: int = 90, seed: int = 0,
              start: datetime | date | str | None = None,
-             rates: Rates | dict | None = None) -> Simulation:
-    """Generate ``n_orders`` orders over ``days`` days from ``start``; the same seed gives the
-    same orders. ``rates`` overrides pattern and quirk rates by name (see :class:`Rates`)."""
+             rates: Rates | dict | None = None,
+             shop: ShopConfig | None = None) -> Simulation:
+    """Generate ``n_orders`` orders over ``days`` days from ``start``; the same seed (and
+    shop) gives the same orders. ``shop`` is the shop simulated (default:
+    :meth:`ShopConfig.default`, or :func:`random_shop` for another of the family);
+    ``rates`` overrides its pattern and quirk rates by name (see :class:`Rates`)."""
     if n_orders < 1 or days < 1:
         raise ValueError("n_orders and days must be at least 1")
-    rates = Rates.of(rates)
+    shop = shop or ShopConfig.default()
+    rates = _rates(shop.rates, rates)
+    shop = replace(shop, rates=rates)
     start_dt = _start(start)
     rng = np.random.default_rng(seed)
-    counts = {p: int(rng.binomial(n_orders, getattr(rates, p))) for p in PATTERNS}
+    counts = {p: int(rng.binomial(n_orders, getattr(rates, p))) if p not in LATER_PATTERNS
+              or getattr(rates, p) > 0 else 0 for p in PATTERNS}
     n_honest = n_orders - sum(v for p, v in counts.items() if p != "friendly_fraud")
     n_reserved = int(n_honest * rates.new_account_big_order * 1.3) + 20
     n_regular = max(200, int(n_honest * 0.6))
-    pop = make_population(rng, n_regular + n_reserved, load_table())
-    run = Run(rng=rng, pop=pop, nets=load_table(), cat=catalogue(),
+    n_victim = int(rng.binomial(n_honest, rates.victim_reorder)) if rates.victim_reorder else 0
+    pop = make_population(rng, n_regular + n_reserved, load_table(), shop.countries,
+                          shop.payment_mix, shop.account_share)
+    cat = catalogue().scaled(shop.price_scale)
+    run = Run(rng=rng, pop=pop, nets=load_table(), cat=cat,
               start=int(start_dt.timestamp()), start_weekday=start_dt.weekday(), days=days,
-              next_account=100_000 + len(pop))
-    honest = honest_block(run, n_honest, rates, np.arange(n_regular, len(pop)))
+              next_account=100_000 + len(pop), shop=shop)
+    honest = honest_block(run, n_honest - n_victim, rates, np.arange(n_regular, len(pop)))
     _friendly(run, honest, counts["friendly_fraud"])
     blocks = [honest] + [getattr(patterns, p)(run, counts[p]) for p in PATTERNS
-                         if p != "friendly_fraud" and counts[p]]
-    block = group_lines(concat(blocks))
+                         if p not in ("friendly_fraud", *LATER_PATTERNS) and counts[p]]
+    if counts["address_burst"]:
+        blocks.append(repeat.address_burst(run, counts["address_burst"]))
+    if n_victim:
+        blocks.append(victim_reorders(run, n_victim))
+    block = concat(blocks)
+    events = outcome_events(rng, block.cols["t"], block.cols["pattern"], block.cols["method"])
+    if counts["reused_contact"]:
+        block, events = _reused_contact(run, counts["reused_contact"], block, events)
+    block = group_lines(block)
     rank = np.argsort(block.cols["t"], kind="stable")
     order_id = np.empty(block.n, dtype=object)
     order_id[rank] = [f"O-{i:08d}" for i in range(1, block.n + 1)]
-    amount = _amounts(block)
-    events = outcome_events(rng, block.cols["t"], block.cols["pattern"], block.cols["method"])
+    amount = _amounts(block, cat)
     outcomes = pd.DataFrame({"order_id": order_id[events["row"].to_numpy()],
                              "outcome": events["outcome"],
                              "at": io.iso_times(events["at"].to_numpy())})
-    return Simulation(block, rank, order_id, amount, outcomes, seed, start_dt, days, rates)
+    return Simulation(block, rank, order_id, amount, outcomes, seed, start_dt, days, rates,
+                      shop, cat)
+
+
+def _rates(base: Rates, overrides: Rates | dict | None) -> Rates:
+    """The shop's rates with ``overrides`` (a whole :class:`Rates`, or some by name)."""
+    if overrides is None:
+        return base
+    if isinstance(overrides, Rates):
+        return overrides
+    Rates.of(overrides)  # refuses unknown names
+    return replace(base, **{k: float(v) for k, v in overrides.items()})
+
+
+def _reused_contact(run: Run, k: int, block: Block, events: pd.DataFrame
+                    ) -> tuple[Block, pd.DataFrame]:
+    """Add fraud that reuses a charged-back order's contact, once those chargebacks exist."""
+    cb = events[events["outcome"] == "chargeback"]
+    chargeback_at = np.full(block.n, -1, dtype=np.int64)
+    chargeback_at[cb["row"].to_numpy()] = cb["at"].to_numpy()
+    extra = repeat.reused_contact(run, k, block, chargeback_at)
+    if not extra.n:
+        return block, events
+    more = outcome_events(run.rng, extra.cols["t"], extra.cols["pattern"], extra.cols["method"])
+    more["row"] += block.n
+    merged = pd.concat([events, more], ignore_index=True)
+    merged = merged.sort_values(["at", "row"], kind="stable").reset_index(drop=True)
+    return concat([block, extra]), merged
 
 
 def _start(start: datetime | date | str | None) -> datetime:
@@ -226,9 +273,8 @@ def _friendly(run: Run, honest: Block, k: int) -> None:
     c["pattern"][chosen] = "friendly_fraud"
 
 
-def _amounts(block: Block) -> np.ndarray:
+def _amounts(block: Block, cat: Catalogue) -> np.ndarray:
     """Basket total plus the shipping fee, in cents."""
-    cat = catalogue()
     line = cat.price_cents[block.item_sku] * block.item_qty
     subtotal = np.bincount(block.item_row, weights=line, minlength=block.n).astype(np.int64)
     ship = block.cols["ship"]

@@ -6,7 +6,7 @@ has the same price and category, as in a real shop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -82,6 +82,14 @@ class Catalogue:
         """Category probabilities from relative weights by name."""
         p = np.array([weights.get(c, 0.0) for c in self.categories], dtype=float)
         return p / p.sum()
+
+    def scaled(self, factor: float) -> Catalogue:
+        """The same SKUs at prices times ``factor``, keeping their .99/.95/.90 endings."""
+        if factor == 1:
+            return self
+        ending = 100 - self.price_cents % 100
+        euros = np.maximum(np.round(self.price_cents * factor / 100), 1).astype(np.int64)
+        return replace(self, price_cents=np.maximum(euros * 100 - ending, 99))
 
     def basket(self, rng: np.random.Generator, order_rows: np.ndarray, mix: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from fraud.simulate import names, world
 from fraud.simulate.catalogue import Catalogue
 from fraud.simulate.ipranges import NetworkTable, addresses_in
 from fraud.simulate.population import Population, emails, hex_ids, house_numbers
+from fraud.simulate.shop import ShopConfig
 
 # Shop traffic by local hour (0-23) and weekday (Monday first): lunch and evening
 # peaks, Sunday evening the busiest (people plan the weekend's repair).
@@ -37,6 +38,10 @@ class Run:
     days: int
     next_account: int = 0
     home_ip: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
+    shop: ShopConfig = field(default_factory=ShopConfig)
+    # (customer, fraud time, card used) of stolen-card and takeover victims, for the
+    # honest orders they place afterwards
+    victims: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @property
     def end(self) -> int:

@@ -16,7 +16,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraud.simulate import io
-from fraud.simulate.catalogue import catalogue
 
 if TYPE_CHECKING:
     from fraud.simulate import Simulation
@@ -69,7 +68,7 @@ def order_lines(sim: Simulation) -> pa.Array:
 
 def _items(sim: Simulation) -> pa.Array:
     """Each order's basket as the text between the brackets."""
-    cat = catalogue()
+    cat = sim.cat
     price = io.cents_text(cat.price_cents)
     head = np.array([f'{{"sku":"{s}","category":"{cat.categories[k]}","unit_price":"{p}",'
                      f'"quantity":' for s, k, p in zip(cat.sku.tolist(), cat.category.tolist(),

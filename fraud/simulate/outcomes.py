@@ -17,6 +17,11 @@ _DETECTION = {
     "account_takeover": (0.40, 0.50),
     "card_testing": (0.35, 0.50),
 }
+# Patterns added later: looked at only when present, so that older shops' draws stay the same.
+_LATER_DETECTION = {
+    "reused_contact": (0.72, 0.20),
+    "address_burst": (0.60, 0.30),
+}
 REFUND_RATE = 0.04
 LEGIT_CONFIRMED_RATE = 0.015
 
@@ -48,6 +53,12 @@ def outcome_events(rng: np.random.Generator, t: np.ndarray, pattern: np.ndarray,
         emit(mine & (u < chargeback), "chargeback", 30 * DAY, 90 * DAY)
         emit(mine & (u >= chargeback) & (u < chargeback + confirmed), "fraud_confirmed",
              3600, 20 * DAY)
+    for name, (chargeback, confirmed) in _LATER_DETECTION.items():
+        mine = pattern == name
+        if mine.any():
+            emit(mine & (u < chargeback), "chargeback", 30 * DAY, 90 * DAY)
+            emit(mine & (u >= chargeback) & (u < chargeback + confirmed), "fraud_confirmed",
+                 3600, 20 * DAY)
     frame = pd.DataFrame({"row": np.concatenate(rows), "outcome": np.concatenate(kinds),
                           "at": np.concatenate(ats)})
     return frame.sort_values(["at", "row"], kind="stable").reset_index(drop=True)

@@ -61,14 +61,18 @@ class Population:
     card_last4: np.ndarray
     home_network: np.ndarray  # row in the network table
     activity: np.ndarray  # relative order rate
+    household_head: np.ndarray | None = None  # housemate whose computer one shares, or -1
 
     def __len__(self) -> int:
         return len(self.country)
 
 
-def make_population(rng: np.random.Generator, n: int, nets: NetworkTable) -> Population:
+def make_population(rng: np.random.Generator, n: int, nets: NetworkTable,
+                    countries_mix: dict[str, float] | None = None,
+                    payment_mix: dict[str, dict[str, float]] | None = None,
+                    account_share: float = 0.78) -> Population:
     """``n`` customers in the shop's countries with consistent personal details."""
-    countries, p = world.weighted(world.CUSTOMER_COUNTRIES)
+    countries, p = world.weighted(countries_mix or world.CUSTOMER_COUNTRIES)
     country = countries[rng.choice(len(countries), n, p=p)]
     cols = {k: np.empty(n, dtype=object) for k in (
         "region", "postal_code", "city", "street", "house_number", "first", "last", "email",
@@ -77,7 +81,7 @@ def make_population(rng: np.random.Generator, n: int, nets: NetworkTable) -> Pop
     for c in countries:
         idx = np.flatnonzero(country == c)
         if len(idx):
-            _fill_country(rng, c, idx, cols, home_network, nets)
+            _fill_country(rng, c, idx, cols, home_network, nets, payment_mix or PAYMENT_MIX)
     name = cols["first"] + " " + cols["last"]
     # a few people type their name all lower or upper case
     case = rng.random(n)
@@ -89,7 +93,7 @@ def make_population(rng: np.random.Generator, n: int, nets: NetworkTable) -> Pop
         for r in regions:
             in_region |= cols["region"] == r
         border |= (country == c) & in_region
-    has_account = rng.random(n) < 0.78
+    has_account = rng.random(n) < account_share
     ids = rng.permutation(n) + 100_000
     account_id = np.where(has_account, np.array([f"C-{i}" for i in ids], dtype=object), None)
     n_devices = rng.choice([1, 2, 3], n, p=[0.55, 0.35, 0.10])
@@ -113,7 +117,8 @@ def make_population(rng: np.random.Generator, n: int, nets: NetworkTable) -> Pop
 
 
 def _fill_country(rng: np.random.Generator, c: str, idx: np.ndarray, cols: dict,
-                  home_network: np.ndarray, nets: NetworkTable) -> None:
+                  home_network: np.ndarray, nets: NetworkTable,
+                  payment_mix: dict[str, dict[str, float]]) -> None:
     """Addresses, names, contact details and payment habits for the customers of one country."""
     k = len(idx)
     table = world.postal_table(c)
@@ -132,7 +137,7 @@ def _fill_country(rng: np.random.Generator, c: str, idx: np.ndarray, cols: dict,
     cols["first"][idx], cols["last"][idx] = first, last
     cols["email"][idx] = emails(rng, first, last, c)
     cols["phone"][idx] = phones(rng, k, c)
-    mix = PAYMENT_MIX.get(c, PAYMENT_MIX["*"])
+    mix = payment_mix.get(c, payment_mix["*"])
     methods, p = world.weighted(mix)
     cols["payment"][idx] = methods[rng.choice(len(methods), k, p=p)]
     bins = world.card_bins()[c]

@@ -5,13 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from pydantic import ConfigDict, with_config
+
 PATTERNS = ("stolen_card", "account_takeover", "reshipper", "card_testing", "fraud_ring",
-            "friendly_fraud")
+            "friendly_fraud", "reused_contact", "address_burst")
 QUIRKS = ("travel_abroad", "company_vpn", "mobile_ip", "workshop_shipping", "pickup_point",
           "gift", "new_account_big_order", "cross_border", "foreign_card", "honest_forwarder",
-          "automation_ua")
+          "automation_ua", "carrier_nat", "office_network", "household_device",
+          "shared_pickup_point", "victim_reorder")
+# The default shop was built before these existed; at rate 0 they draw no random
+# numbers at all, so its output stays byte for byte what it was.
+LATER_PATTERNS = ("reused_contact", "address_burst")
 
 
+@with_config(ConfigDict(extra="forbid"))
 @dataclass(frozen=True)
 class Rates:
     """Fraud patterns as a share of all orders; quirks as a share of honest orders."""
@@ -22,6 +29,8 @@ class Rates:
     card_testing: float = 0.0035
     fraud_ring: float = 0.0025
     friendly_fraud: float = 0.0035
+    reused_contact: float = 0.0
+    address_burst: float = 0.0
     travel_abroad: float = 0.015
     company_vpn: float = 0.010
     mobile_ip: float = 0.080
@@ -33,6 +42,11 @@ class Rates:
     foreign_card: float = 0.012
     honest_forwarder: float = 0.0015
     automation_ua: float = 0.0005
+    carrier_nat: float = 0.0
+    office_network: float = 0.0
+    household_device: float = 0.0
+    shared_pickup_point: float = 0.0
+    victim_reorder: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):

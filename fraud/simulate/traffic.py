@@ -6,21 +6,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraud.simulate import draw, names, world
-from fraud.simulate.catalogue import HONEST_MIX, REPAIR_MIX
+from fraud.simulate import draw, names, shared, world
+from fraud.simulate.catalogue import REPAIR_MIX
 from fraud.simulate.draw import Run
 from fraud.simulate.ipranges import addresses_in
-from fraud.simulate.population import PAYMENT_MIX
 from fraud.simulate.rates import QUIRKS, Rates
 from fraud.simulate.table import Block
 
 _YEAR = 365 * 86_400
 
 
+# Victims' orders after the fraud are made apart, once the fraud is known.
+DRAWN_QUIRKS = tuple(q for q in QUIRKS if q != "victim_reorder")
+
+
 def draw_quirks(rng: np.random.Generator, n: int, rates: Rates) -> np.ndarray:
-    """One honest quirk (or 'none') per order."""
-    p = np.array([getattr(rates, q) for q in QUIRKS] + [1 - rates.quirk_total()])
-    return np.array(QUIRKS + ("none",), dtype=object)[rng.choice(len(p), n, p=p)]
+    """One honest quirk (or 'none') per order.
+
+    Quirks at rate 0 take part with probability 0: they never come up and do not
+    change which of the others does (the default shop's draws stay as they were).
+    """
+    shares = [getattr(rates, q) for q in DRAWN_QUIRKS]
+    p = np.array(shares + [1 - sum(shares)])
+    return np.array(DRAWN_QUIRKS + ("none",), dtype=object)[rng.choice(len(p), n, p=p)]
 
 
 def honest_block(run: Run, n: int, rates: Rates, reserved: np.ndarray) -> Block:
@@ -33,12 +41,23 @@ def honest_block(run: Run, n: int, rates: Rates, reserved: np.ndarray) -> Block:
     cust = rng.choice(len(pop), n, p=weight / weight.sum())
     _assign_border_customers(run, cust, quirk, weight)
     _assign_newcomers(cust, quirk, reserved)
+    if rates.household_device > 0:
+        members = shared.make_households(run, int((quirk == "household_device").sum()),
+                                         np.flatnonzero(weight > 0))
+        shared.assign_household_orders(run, cust, quirk, members)
     _set_account_times(run, cust, t, quirk, reserved)
+    return customer_orders(run, cust, t, quirk)
 
+
+def customer_orders(run: Run, cust: np.ndarray, t: np.ndarray, quirk: np.ndarray) -> Block:
+    """Honest orders by customers ``cust`` at times ``t``, each with its quirk applied."""
+    rng, pop = run.rng, run.pop
+    n = len(cust)
     country = pop.country[cust]
     slot = (rng.random(n) * pop.n_devices[cust]).astype(np.int64)
     device = np.where(rng.random(n) < 0.05, None, pop.device_id[cust, slot])
     _fill_home_ips(run, cust)
+    shared.share_household_ips(run)
     cols = {
         "t": t,
         "account_id": pop.account_id[cust],
@@ -58,7 +77,7 @@ def honest_block(run: Run, n: int, rates: Rates, reserved: np.ndarray) -> Block:
     cols.update(_payments(run, cust, country))
     rows = np.arange(n)
     plain = (quirk != "workshop_shipping") & (quirk != "new_account_big_order")
-    lines = [draw.basket(run, rows[plain], HONEST_MIX)]
+    lines = [draw.basket(run, rows[plain], run.shop.category_mix, run.shop.basket_extra)]
     repair = np.flatnonzero(~plain)
     lines.append(draw.basket(run, repair, REPAIR_MIX, mean_extra=1.8))
     lines.append(draw.big_ticket(run, np.flatnonzero(quirk == "new_account_big_order")))
@@ -121,7 +140,8 @@ def _payments(run: Run, cust: np.ndarray, country: np.ndarray) -> dict[str, np.n
     switch = np.flatnonzero(rng.random(n) < 0.15)
     for c in np.unique(country[switch].astype(str)):
         idx = switch[country[switch] == c]
-        method[idx] = draw.pick(rng, PAYMENT_MIX.get(c, PAYMENT_MIX["*"]), len(idx))
+        mix = run.shop.payment_mix
+        method[idx] = draw.pick(rng, mix.get(c, mix["*"]), len(idx))
     is_card = method == "card"
     none = np.full(n, None, dtype=object)
     return {
@@ -185,6 +205,22 @@ def _apply_quirks(run: Run, cols: dict[str, np.ndarray], cust: np.ndarray,
 
     idx = np.flatnonzero(quirk == "automation_ua")
     cols["ua"][idx] = draw.user_agents(rng, len(idx), automation=1.0)
+
+    shared.carrier_nat(run, cols, quirk)
+    shared.office_network(run, cols, cust, quirk)
+    shared.household_devices(run, cols, cust, quirk)
+    shared.shared_pickup_points(run, cols, cust, quirk)
+
+
+def victim_reorders(run: Run, k: int) -> Block:
+    """Honest orders by victims of stolen cards and takeovers, after the fraud."""
+    cust, t, used_card = shared.victim_customers(run, k)
+    if not len(cust):
+        return shared.empty_block()
+    quirk = np.full(len(cust), "victim_reorder", dtype=object)
+    block = customer_orders(run, cust, t, quirk)
+    shared.pay_with_used_card(run, block.cols, cust, used_card)
+    return block
 
 
 def _neighbour(rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:

@@ -7,10 +7,10 @@ customers per key in the window (a count, never the rows); and the bad outcomes
 linked within :data:`~fraud.links.HORIZON`, one row per linking key. All start
 from the covering index on ``order_keys (kind, value, created_at, order_id)``.
 
-The queries run on every scored order, so they are hand-written SQL run on the
-DBAPI connection (see :mod:`fraud.store.db`), built once per shape of order
-(which keys it has) and dialect; SQLAlchemy's per-call overhead was most of the
-cost of a look-up.
+The queries run on every scored order, so they are SQL text compiled once per
+shape of order (which keys it has) and dialect and run on the DBAPI connection
+(see :mod:`fraud.store.statements`); SQLAlchemy's per-call overhead was most of
+the cost of a look-up. Times cross with the store's one codec.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
@@ -37,7 +37,14 @@ from fraud.history import (
 )
 from fraud.keys import OrderKeys
 from fraud.links import HORIZON, OutcomeLink
-from fraud.store.db import RawConnection, SqlFlavour, raw_connection, raw_of
+from fraud.store.codecs import UTCDateTime, time_from_db
+from fraud.store.statements import (
+    RawConnection,
+    Statement,
+    compile_statement,
+    raw_connection,
+    raw_of,
+)
 
 # literal, not bound: the set is fixed and the SQL stays one string per shape
 _BAD = "oc.outcome IN ({})".format(", ".join(f"'{o.value}'" for o in sorted(LINKED_OUTCOMES)))
@@ -114,36 +121,38 @@ class SqlHistory:
     Give it an :class:`~sqlalchemy.Engine` (each look-up checks a connection out
     of its pool), a session factory (each look-up runs in a fresh session), or a
     :class:`~fraud.store.db.RawConnection` (look-ups share that connection: the
-    scoring path reads history and writes the decision on one connection).
+    scoring path reads history and writes the decision on one connection; a
+    look-up that fails there is rolled back alone, so the decision can still be
+    written).
     """
 
     def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
         self._source = source
-        self._statements: dict[tuple[str, int, bool], tuple[str, str, str]] = {}
+        self._statements: dict[tuple[str, int, bool], tuple[Statement, Statement, Statement]] = {}
 
     @contextmanager
     def _connection(self) -> Iterator[RawConnection]:
         if isinstance(self._source, RawConnection):
-            yield self._source
+            with self._source.savepoint("history_lookup"):
+                yield self._source
         elif isinstance(self._source, Engine):
             with raw_connection(self._source) as conn:
                 yield conn
         else:
             with self._source() as session:
-                conn = session.connection()
-                yield raw_of(conn.connection.dbapi_connection, conn.dialect)
+                yield raw_of(session)
 
     def _prepared(
-        self, flavour: SqlFlavour, n_keys: int, has_account: bool
-    ) -> tuple[str, str, str]:
-        """SQL per dialect and shape (which keys the order has), built once."""
-        shape = (flavour.name, n_keys, has_account)
+        self, dialect: Any, n_keys: int, has_account: bool
+    ) -> tuple[Statement, Statement, Statement]:
+        """SQL per dialect and shape (which keys the order has), compiled once."""
+        shape = (dialect.name, n_keys, has_account)
         found = self._statements.get(shape)
         if found is None:
             found = self._statements[shape] = (
-                flavour.sql(orders_sql(n_keys, has_account)),
-                flavour.sql(customers_sql(n_keys, has_account)),
-                flavour.sql(links_sql(n_keys)),
+                _compiled(orders_sql(n_keys, has_account), dialect),
+                _compiled(customers_sql(n_keys, has_account), dialect),
+                _compiled(links_sql(n_keys), dialect),
             )
         return found
 
@@ -151,24 +160,22 @@ class SqlHistory:
         before, since = utc(before), utc(since)
         pairs = key_pairs(keys)
         with self._connection() as conn:
-            flavour = conn.flavour
             params: dict[str, Any] = {
-                "before": flavour.time_in(before),
-                "since": flavour.time_in(since),
-                "horizon": flavour.time_in(before - HORIZON),
+                "before": before,
+                "since": since,
+                "horizon": before - HORIZON,
                 "me": identity_text(keys.account, keys.email),
             }
             for i, (kind, value) in enumerate(pairs):
                 params[f"kind{i}"], params[f"value{i}"] = kind, value
-            orders_stmt, customers_stmt, links_stmt = self._prepared(
-                flavour, len(pairs), bool(keys.account)
-            )
-            order_rows = conn.execute(orders_stmt, params).fetchall()
-            customer_rows = conn.execute(customers_stmt, params).fetchall()
-            link_rows = conn.execute(links_stmt, params).fetchall()
-        time_out = flavour.time_out
+            shape = (conn.dialect, len(pairs), bool(keys.account))
+            orders_stmt, customers_stmt, links_stmt = self._prepared(*shape)
+            order_rows = _fetch(conn, orders_stmt, params)
+            customer_rows = _fetch(conn, customers_stmt, params)
+            link_rows = _fetch(conn, links_stmt, params)
+        time_out = time_from_db
         found = _past_orders(order_rows, time_out)
-        counts = dict(customer_rows)
+        counts = {int(i): int(n) for i, n in customer_rows}
         return HistorySnapshot(
             before=before,
             since=since,
@@ -191,11 +198,29 @@ class SqlHistory:
                 )
             ),
             customers=tuple(
-                (kind, int(counts.get(i, 0)))
+                (kind, counts.get(i, 0))
                 for i, (kind, _) in enumerate(pairs)
                 if kind != "account"
             ),
         )
+
+
+def _compiled(sql: str, dialect: Any) -> Statement:
+    """SQL text compiled for ``dialect``, its window bounds bound as store times."""
+    times = [
+        bindparam(n, type_=UTCDateTime)
+        for n in ("before", "since", "horizon")
+        if f":{n}" in sql
+    ]
+    return compile_statement(text(sql).bindparams(*times), dialect)
+
+
+def _fetch(conn: RawConnection, statement: Statement, params: dict[str, Any]) -> list[Any]:
+    cursor = conn.run(statement, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _past_orders(rows: list[Any], time_out: Callable[[Any], Any]) -> list[PastOrder]:

@@ -1,29 +1,43 @@
 """Reading and writing orders, decisions and outcomes.
 
-Functions take a :class:`~sqlalchemy.orm.Session`, commit their own work and
+Functions take a :class:`~sqlalchemy.orm.Session` (or, on the scoring path, a
+:class:`~fraud.store.statements.RawConnection`), commit their own work and
 return frozen dataclasses: ORM rows and Core result rows never leave
 ``fraud/store/``. Times come back timezone-aware, in UTC.
+
+The decision write and read run statements compiled once per dialect from the
+tables (:mod:`fraud.store.statements`): they are on every scored order.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fraud.domain import Action, Decision, FeatureValue, Outcome, Reason, RuleResult, Versions
+from fraud.domain import Decision, FeatureValue, Outcome
 from fraud.errors import Conflict, NotFound
-from fraud.history import default_fx_rates, key_pairs, past_order, utc
+from fraud.history import key_pairs, past_order
+from fraud.money import default_fx_rates
 from fraud.schema import Order
-from fraud.store.db import RawConnection, SqlFlavour, raw_of
+from fraud.store.codecs import decision_from_dict, decision_to_dict, features_to_json
+from fraud.store.statements import RawConnection, insert_row, per_dialect, raw_of
+from fraud.store.tables import decisions, order_keys, orders, outcomes
+from fraud.times import utc
+
+Store = Session | RawConnection
+"""Where the decision functions run: a session, or the scoring path's connection."""
+
+
+def _raw(store: Store) -> RawConnection:
+    return store if isinstance(store, RawConnection) else raw_of(store)
 
 
 @dataclass(frozen=True)
@@ -57,112 +71,26 @@ class StoredOrder:
     outcomes: tuple[StoredOutcome, ...] = field(default_factory=tuple)
 
 
-# --- decisions as JSON-able dicts ------------------------------------------------------------
+# --- the decision: written once, read by name -------------------------------------------
 
 
-def json_safe(value: Any) -> Any:
-    """Plain JSON values: Decimals become floats, NaN and infinities ``None``,
-    times ISO strings. PostgreSQL's JSONB refuses NaN, and JSON has no such thing."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return json_safe(float(value))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(v) for v in value]
-    return str(value)
+@per_dialect
+def _insert_order() -> Any:
+    return insert_row(orders)
 
 
-def decision_to_dict(decision: Decision) -> dict[str, Any]:
-    """A decision as JSON-able data, with the API's field names and encodings
-    (``action`` as its label); :func:`decision_from_dict` reads it back."""
-    return {
-        "order_id": decision.order_id,
-        "score": decision.score,
-        "action": decision.action.label,
-        "reasons": [
-            {
-                "code": r.code,
-                "message": r.message,
-                "value": json_safe(r.value),
-                "points": r.points,
-                "source": r.source,
-            }
-            for r in decision.reasons
-        ],
-        "rule_hits": [
-            {
-                "rule_id": h.rule_id,
-                "status": h.status,
-                "effect": h.effect,
-                "points": h.points,
-                "message": h.message,
-                "values": json_safe(h.values),
-                "error": h.error,
-            }
-            for h in decision.rule_hits
-        ],
-        "signals_unavailable": list(decision.signals_unavailable),
-        "versions": {
-            "rules": decision.versions.rules,
-            "model": decision.versions.model,
-            "service": decision.versions.service,
-        },
-        "model_probability": json_safe(decision.model_probability),
-    }
+@per_dialect
+def _insert_key() -> Any:
+    return insert_row(order_keys)
 
 
-def decision_from_dict(data: Mapping[str, Any]) -> Decision:
-    """The inverse of :func:`decision_to_dict`."""
-    return Decision(
-        order_id=data["order_id"],
-        score=int(data["score"]),
-        action=Action.from_label(data["action"]),
-        reasons=tuple(_reason(r) for r in data.get("reasons", ())),
-        rule_hits=tuple(_rule_result(h) for h in data.get("rule_hits", ())),
-        signals_unavailable=tuple(data.get("signals_unavailable", ())),
-        versions=Versions(**data["versions"]),
-        model_probability=data.get("model_probability"),
-    )
+@per_dialect
+def _insert_decision() -> Any:
+    return insert_row(decisions)
 
 
-def _reason(r: Mapping[str, Any]) -> Reason:
-    return Reason(
-        code=r["code"],
-        message=r["message"],
-        value=r.get("value"),
-        points=float(r.get("points", 0.0)),
-        source=r.get("source", "rule"),
-    )
-
-
-def _rule_result(h: Mapping[str, Any]) -> RuleResult:
-    return RuleResult(
-        rule_id=h["rule_id"],
-        status=h["status"],
-        effect=h["effect"],
-        points=float(h.get("points", 0.0)),
-        message=h.get("message", ""),
-        values=dict(h.get("values") or {}),
-        error=h.get("error"),
-    )
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@lru_cache(maxsize=1)
-def _latest_decision() -> Select:
-    """Built on first use: the tables are imported at the end of this module."""
+@per_dialect
+def _latest_decision() -> Any:
     return (
         select(decisions)
         .where(decisions.c.order_id == bindparam("order_id"))
@@ -171,99 +99,44 @@ def _latest_decision() -> Select:
     )
 
 
+@per_dialect
+def _order_as_received() -> Any:
+    return select(orders.c.order_json).where(orders.c.order_id == bindparam("order_id"))
+
+
 def save_decision(
-    session: Session,
+    store: Store,
     order: Order,
     decision: Decision,
     features: Mapping[str, FeatureValue],
     *,
     fx_rates: Mapping[str, Decimal] | None = None,
     now: datetime | None = None,
-    check_existing: bool = True,
 ) -> StoredDecision:
     """Store the order as received, its linking keys, the decision and the features,
-    in one transaction, and commit.
+    in one transaction, and commit. Every caller (the service, the demo loader,
+    tests) writes through here.
 
-    Idempotent on ``order_id``: when the order is already stored, nothing is
-    written and the stored decision comes back unchanged (``created=False``).
-    Two callers racing with the same order id both get the one stored decision:
-    the primary key refuses the second insert, which then re-reads.
-    ``check_existing=False`` skips the first look-up when the caller just made it.
+    Idempotent on ``order_id``: when the same order is already stored, nothing is
+    written and the stored decision comes back unchanged (``created=False``); a
+    *different* order under a stored id raises :class:`~fraud.errors.Conflict`.
+    Racing callers are settled by the primary key: the losers roll back and
+    re-read (:func:`find_retry`).
     """
-    if check_existing:
-        existing = find_decision(session, order.order_id)
-        if existing is not None:
-            return existing
-    conn = session.connection()
-    raw = raw_of(conn.connection.dbapi_connection, conn.dialect)
+    raw = _raw(store)
     try:
-        stored = _insert_decision(raw, order, decision, features, fx_rates, now)
-        session.commit()
-    except raw.integrity_error:
-        session.rollback()
-        existing = find_decision(session, order.order_id)
-        if existing is None:
-            raise Conflict(f"order {order.order_id!r} could not be stored") from None
-        return existing
-    return stored
-
-
-def save_decision_on(
-    raw: RawConnection,
-    order: Order,
-    decision: Decision,
-    features: Mapping[str, FeatureValue],
-    *,
-    fx_rates: Mapping[str, Decimal] | None = None,
-    now: datetime | None = None,
-) -> StoredDecision:
-    """:func:`save_decision` on a DBAPI connection (the scoring path), without the
-    first look-up: the caller has just made it with :func:`find_decision_on`.
-
-    Same rows, same idempotence: a duplicate order id rolls back and returns the
-    decision stored first (``created=False``).
-    """
-    try:
-        stored = _insert_decision(raw, order, decision, features, fx_rates, now)
+        stored = _write_decision(raw, order, decision, features, fx_rates, now)
         raw.commit()
     except raw.integrity_error:
         raw.rollback()
-        existing = find_decision_on(raw, order.order_id)
+        existing = find_retry(raw, order)
         if existing is None:
             raise Conflict(f"order {order.order_id!r} could not be stored") from None
         return existing
     return stored
 
 
-@lru_cache(maxsize=4)
-def _insert_sql(flavour: SqlFlavour) -> tuple[str, str, str]:
-    """The three INSERTs of a decision, in the driver's placeholder style."""
-    order_cols = (
-        "order_id, created_at, received_at, account_id, order_json, amount_eur, currency, "
-        "billing_country, shipping_country, card_country, ip_key, email_key, phone_key, "
-        "device_key, address_key, card_key"
-    )
-    decision_cols = (
-        "order_id, score, action, reasons, rule_hits, signals_unavailable, features, "
-        "rules_version, model_version, service_version, model_probability, decided_at"
-    )
-    json_cols = {"order_json", "reasons", "rule_hits", "signals_unavailable", "features"}
-
-    def slots(cols: str) -> str:
-        names = [c.strip() for c in cols.split(",")]
-        return ", ".join(flavour.json_slot(n) if n in json_cols else f":{n}" for n in names)
-
-    return (
-        flavour.sql(f"INSERT INTO orders ({order_cols}) VALUES ({slots(order_cols)})"),  # noqa: S608 - fixed names; values are bound
-        flavour.sql(
-            "INSERT INTO order_keys (order_id, kind, value, created_at) "
-            "VALUES (:order_id, :kind, :value, :created_at)"
-        ),
-        flavour.sql(f"INSERT INTO decisions ({decision_cols}) VALUES ({slots(decision_cols)})"),  # noqa: S608 - fixed names; values are bound
-    )
-
-
-def _insert_decision(
+def _write_decision(
     raw: RawConnection,
     order: Order,
     decision: Decision,
@@ -271,28 +144,21 @@ def _insert_decision(
     fx_rates: Mapping[str, Decimal] | None,
     now: datetime | None,
 ) -> StoredDecision:
-    """The rows of :func:`save_decision`, written but not committed.
-
-    JSON columns get text: the order straight from pydantic's serialiser, the rest
-    through :func:`json.dumps`, exactly what the Core JSON type would have written.
-    """
+    """The rows of :func:`save_decision`, written but not committed."""
     past = past_order(order, fx_rates if fx_rates is not None else default_fx_rates())
-    decided_at = utc(now) if now is not None else _now()
+    decided_at = utc(now) if now is not None else datetime.now(UTC)
     data = decision_to_dict(decision)
-    stored_features = _safe_features(features)
-    flavour = raw.flavour
-    created_at = flavour.time_in(past.created_at)
+    stored_features = features_to_json(features)
     keys = past.keys
-    insert_order, insert_key, insert_decision = _insert_sql(flavour)
-    cursor = raw.dbapi.cursor()
-    cursor.execute(
-        insert_order,
+    dialect = raw.dialect
+    raw.write(
+        _insert_order(dialect),
         {
             "order_id": order.order_id,
-            "created_at": created_at,
-            "received_at": flavour.time_in(decided_at),
+            "created_at": past.created_at,
+            "received_at": decided_at,
             "account_id": keys.account,
-            "order_json": order.model_dump_json(),
+            "order_json": order.model_dump(mode="json"),
             "amount_eur": past.amount_eur,
             "currency": str(order.payment.currency),
             "billing_country": past.billing_country,
@@ -306,31 +172,30 @@ def _insert_decision(
             "card_key": keys.card,
         },
     )
-    cursor.executemany(
-        insert_key,
+    raw.write_many(
+        _insert_key(dialect),
         [
-            {"order_id": order.order_id, "kind": k, "value": v, "created_at": created_at}
+            {"order_id": order.order_id, "kind": k, "value": v, "created_at": past.created_at}
             for k, v in key_pairs(keys)
         ],
     )
-    cursor.execute(
-        insert_decision,
+    raw.write(
+        _insert_decision(dialect),
         {
             "order_id": order.order_id,
             "score": decision.score,
             "action": decision.action.label,
-            "reasons": json.dumps(data["reasons"]),
-            "rule_hits": json.dumps(data["rule_hits"]),
-            "signals_unavailable": json.dumps(data["signals_unavailable"]),
-            "features": json.dumps(stored_features),
+            "reasons": data["reasons"],
+            "rule_hits": data["rule_hits"],
+            "signals_unavailable": data["signals_unavailable"],
+            "features": stored_features,
             "rules_version": decision.versions.rules,
             "model_version": decision.versions.model,
             "service_version": decision.versions.service,
             "model_probability": data["model_probability"],
-            "decided_at": flavour.time_in(decided_at),
+            "decided_at": decided_at,
         },
     )
-    cursor.close()
     return StoredDecision(
         order_id=order.order_id,
         decision=decision_from_dict(data),
@@ -340,19 +205,56 @@ def _insert_decision(
     )
 
 
-def _safe_features(features: Mapping[str, FeatureValue]) -> dict[str, Any]:
-    """:func:`json_safe` of a flat feature mapping, with the common types inlined:
-    the general walk cost more than the rest of the write."""
-    out: dict[str, Any] = {}
-    for name, value in features.items():
-        kind = type(value)
-        if kind is float:
-            out[str(name)] = value if math.isfinite(value) else None
-        elif value is None or kind is str or kind is int or kind is bool:
-            out[str(name)] = value
-        else:
-            out[str(name)] = json_safe(value)
-    return out
+def find_decision(store: Store, order_id: str) -> StoredDecision | None:
+    """The latest stored decision for ``order_id``, or ``None`` if the order is new."""
+    raw = _raw(store)
+    row = raw.first(_latest_decision(raw.dialect), {"order_id": order_id})
+    return None if row is None else _stored_decision(row)
+
+
+def find_retry(store: Store, order: Order) -> StoredDecision | None:
+    """The stored decision when ``order`` was scored before (a retry), ``None`` for a new
+    order id. Raises :class:`~fraud.errors.Conflict` when the id was stored with a
+    different order: answering with that order's decision would leak it."""
+    raw = _raw(store)
+    existing = find_decision(raw, order.order_id)
+    if existing is None:
+        return None
+    row = raw.first(_order_as_received(raw.dialect), {"order_id": order.order_id})
+    if row is not None and row["order_json"] != order.model_dump(mode="json"):
+        raise Conflict(
+            f"order {order.order_id!r} was already scored with different contents; "
+            "an order id must not be reused"
+        )
+    return existing
+
+
+def _stored_decision(row: Mapping[str, Any]) -> StoredDecision:
+    decision = decision_from_dict(
+        {
+            "order_id": row["order_id"],
+            "score": row["score"],
+            "action": row["action"],
+            "reasons": row["reasons"],
+            "rule_hits": row["rule_hits"],
+            "signals_unavailable": row["signals_unavailable"],
+            "versions": {
+                "rules": row["rules_version"],
+                "model": row["model_version"],
+                "service": row["service_version"],
+            },
+            "model_probability": row["model_probability"],
+        }
+    )
+    return StoredDecision(
+        order_id=row["order_id"],
+        decision=decision,
+        features=dict(row["features"]),
+        decided_at=row["decided_at"],
+    )
+
+
+# --- outcomes ------------------------------------------------------------------------------
 
 
 def record_outcome(
@@ -367,107 +269,44 @@ def record_outcome(
 
     An order may collect several outcomes (paid, then chargeback). History
     features of later orders see an outcome from its ``at`` on, never before.
-    A retried report (same order, outcome and time) returns the stored one and
-    writes nothing. Raises :class:`~fraud.errors.NotFound` for an unknown order.
+    A retried report (same order, outcome and time), even one sent twice at
+    once, is stored once: the unique key refuses the copy, which returns the
+    stored report. Raises :class:`~fraud.errors.NotFound` for an unknown order.
     """
     exists = session.execute(select(orders.c.order_id).where(orders.c.order_id == order_id)).first()
     if exists is None:
         raise NotFound(f"order {order_id!r} not found")
     stored = StoredOutcome(order_id, Outcome(outcome), utc(at), utc(now) if now else _now())
-    same = session.execute(
-        select(outcomes.c.reported_at).where(
-            outcomes.c.order_id == order_id,
-            outcomes.c.outcome == stored.outcome.value,
-            outcomes.c.at == stored.at,
+    try:
+        session.execute(
+            insert(outcomes).values(
+                order_id=order_id,
+                outcome=stored.outcome.value,
+                at=stored.at,
+                reported_at=stored.reported_at,
+            )
         )
-    ).first()
-    if same is not None:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        same = session.execute(
+            select(outcomes.c.reported_at).where(
+                outcomes.c.order_id == order_id,
+                outcomes.c.outcome == stored.outcome.value,
+                outcomes.c.at == stored.at,
+            )
+        ).first()
+        if same is None:  # not the unique key: the order went away meanwhile
+            raise NotFound(f"order {order_id!r} not found") from None
         return StoredOutcome(order_id, stored.outcome, stored.at, same.reported_at)
-    session.execute(
-        insert(outcomes).values(
-            order_id=order_id,
-            outcome=stored.outcome.value,
-            at=stored.at,
-            reported_at=stored.reported_at,
-        )
-    )
-    session.commit()
     return stored
 
 
-# --- reading ---------------------------------------------------------------------------------
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-def _latest_decision_row(session: Session, order_id: str) -> Any:
-    return session.execute(_latest_decision(), {"order_id": order_id}).first()
-
-
-def _decision_of(row: Any) -> Decision:
-    return decision_from_dict(
-        {
-            "order_id": row.order_id,
-            "score": row.score,
-            "action": row.action,
-            "reasons": row.reasons,
-            "rule_hits": row.rule_hits,
-            "signals_unavailable": row.signals_unavailable,
-            "versions": {
-                "rules": row.rules_version,
-                "model": row.model_version,
-                "service": row.service_version,
-            },
-            "model_probability": row.model_probability,
-        }
-    )
-
-
-def find_decision(session: Session, order_id: str) -> StoredDecision | None:
-    """The latest stored decision for ``order_id``, or ``None`` if the order is new."""
-    row = _latest_decision_row(session, order_id)
-    if row is None:
-        return None
-    return StoredDecision(
-        order_id=row.order_id,
-        decision=_decision_of(row),
-        features=dict(row.features),
-        decided_at=row.decided_at,
-    )
-
-
-_LATEST_DECISION_SQL = (
-    "SELECT order_id, score, action, reasons, rule_hits, signals_unavailable, features, "
-    "rules_version, model_version, service_version, model_probability, decided_at "
-    "FROM decisions WHERE order_id = :order_id ORDER BY id DESC LIMIT 1"
-)
-
-
-def find_decision_on(raw: RawConnection, order_id: str) -> StoredDecision | None:
-    """:func:`find_decision` on a DBAPI connection (the scoring path)."""
-    flavour = raw.flavour
-    cursor = raw.execute(flavour.sql(_LATEST_DECISION_SQL), {"order_id": order_id})
-    row = cursor.fetchone()
-    cursor.close()
-    if row is None:
-        return None
-    load = flavour.json_out
-    decision = decision_from_dict(
-        {
-            "order_id": row[0],
-            "score": row[1],
-            "action": row[2],
-            "reasons": load(row[3]),
-            "rule_hits": load(row[4]),
-            "signals_unavailable": load(row[5]),
-            "versions": {"rules": row[7], "model": row[8], "service": row[9]},
-            "model_probability": row[10],
-        }
-    )
-    return StoredDecision(
-        order_id=row[0],
-        decision=decision,
-        features=dict(load(row[6])),
-        decided_at=flavour.time_out(row[11]),
-    )
+# --- reading -------------------------------------------------------------------------------
 
 
 def _outcomes_of(session: Session, order_ids: list[str]) -> dict[str, list[StoredOutcome]]:
@@ -490,13 +329,13 @@ def get_stored_order(session: Session, order_id: str) -> StoredOrder | None:
     row = session.execute(select(orders).where(orders.c.order_id == order_id)).first()
     if row is None:
         return None
-    decision_row = _latest_decision_row(session, order_id)
+    latest = find_decision(session, order_id)
     return StoredOrder(
         order_id=row.order_id,
         created_at=row.created_at,
         order=dict(row.order_json),
-        decision=_decision_of(decision_row) if decision_row is not None else None,
-        features=dict(decision_row.features) if decision_row is not None else None,
+        decision=latest.decision if latest is not None else None,
+        features=latest.features if latest is not None else None,
         outcomes=tuple(_outcomes_of(session, [order_id])[order_id]),
     )
 
@@ -540,9 +379,3 @@ def iter_orders(
         for r in page:
             yield order_from_json(r.order_json), tuple(found[r.order_id])
         after = (page[-1].created_at, page[-1].order_id)
-
-
-# Last, on purpose: the tables module imports the shadow store, which imports this
-# module's JSON codec; importing the tables at the top made ``import repository``
-# fail whenever it came before ``import fraud.store.tables``.
-from fraud.store.tables import decisions, orders, outcomes  # noqa: E402

@@ -5,9 +5,8 @@ order service got. ``shadow_decisions`` keeps one row per (order, rules
 version), so a candidate can run for weeks and be compared with the live rules
 on real traffic before it is promoted (:func:`shadow_report`).
 
-The table is defined on the same ``metadata`` as :mod:`fraud.store.tables`, so
-Alembic's autogenerate and the schema test see it once this module is imported
-(migration ``0002_shadow_decisions``).
+The table lives in :mod:`fraud.store.tables` with the others (migration
+``0002_shadow_decisions``).
 """
 
 from __future__ import annotations
@@ -17,48 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    UniqueConstraint,
-    and_,
-    func,
-    insert,
-    select,
-)
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fraud.domain import Action, Decision, Outcome
-from fraud.history import utc
-from fraud.store.repository import decision_to_dict
-from fraud.store.tables import Json, UTCDateTime, decisions, metadata, outcomes
-
-shadow_decisions = Table(
-    "shadow_decisions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "order_id",
-        String(64),
-        ForeignKey("orders.order_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("rules_version", String(200), nullable=False),
-    Column("score", Integer, nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("rule_hits", Json, nullable=False),
-    Column("decided_at", UTCDateTime, nullable=False),
-    # one shadow decision per order and candidate version: re-running is harmless
-    UniqueConstraint(
-        "order_id", "rules_version", name="uq_shadow_decisions_order_id_rules_version"
-    ),
-    Index(None, "decided_at"),
-)
+from fraud.store.codecs import decision_to_dict
+from fraud.store.tables import decisions, outcomes, shadow_decisions
+from fraud.times import utc
 
 _FRAUD = tuple(o.value for o in Outcome if o.is_fraud)
 

@@ -8,14 +8,8 @@ Orders keep the validated JSON as received (canonical form) plus a few columns c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
-    JSON,
     Column,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -23,9 +17,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    TypeDecorator,
+    UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+
+from fraud.store.codecs import Json, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -35,35 +30,6 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-
-Json = JSON().with_variant(JSONB(), "postgresql")
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware in and out on every backend; stored as UTC.
-
-    SQLite has no time zones: it gets naive UTC and the zone is re-attached on
-    the way out. Naive datetimes are refused rather than guessed.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} given; times must carry a zone")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
 
 KEY_KINDS = ("account", "ip", "email", "phone", "device", "address", "card")
 
@@ -147,6 +113,8 @@ outcomes = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("reported_at", UTCDateTime, nullable=False),
     Index(None, "order_id", "at"),
+    # a report retried, or sent twice at once, is stored once (migration 0003)
+    UniqueConstraint("order_id", "outcome", "at", name="uq_outcomes_order_id_outcome_at"),
 )
 
 api_keys = Table(
@@ -161,6 +129,25 @@ api_keys = Table(
 )
 
 
-# Tables defined in their own modules register on `metadata` when imported; import them
-# here so every user of `metadata` (Alembic, the schema test) sees the whole schema.
-from fraud.store import shadow as _shadow  # noqa: E402, F401
+shadow_decisions = Table(
+    "shadow_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "order_id",
+        String(64),
+        ForeignKey("orders.order_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("rules_version", String(200), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("rule_hits", Json, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    # one shadow decision per order and candidate version: re-running is harmless
+    UniqueConstraint(
+        "order_id", "rules_version", name="uq_shadow_decisions_order_id_rules_version"
+    ),
+    Index(None, "decided_at"),
+)
+"""What a candidate rule set would have decided (:mod:`fraud.store.shadow`)."""

@@ -69,25 +69,6 @@ def test_readyz_reports_store_rules_and_geo(anonymous):
     assert "geo" in checks
 
 
-def test_openapi_documents_every_order_field_with_an_example(anonymous):
-    spec = anonymous.get("/openapi.json").json()
-    schemas = spec["components"]["schemas"]
-    undocumented = []
-    for model in ("Order", "Customer", "Address", "Payment", "Item"):
-        for name, prop in schemas[model]["properties"].items():
-            has_example = (
-                "examples" in prop
-                or "example" in prop
-                or "$ref" in prop
-                or ("anyOf" in prop and any("$ref" in p for p in prop["anyOf"]))
-                or prop.get("type") == "array"
-                or "allOf" in prop
-            )
-            if not has_example:
-                undocumented.append(f"{model}.{name}")
-    assert undocumented == []
-
-
 def test_openapi_lists_every_endpoint(anonymous):
     paths = anonymous.get("/openapi.json").json()["paths"]
     assert {

@@ -85,12 +85,14 @@ def assert_clean_422(response, field: str | None = None):
         assert field in [f["field"] for f in body["fields"]], body
 
 
-def test_malformed_json_is_a_clear_422(client):
-    response = client.post(
-        "/v1/score", content=b'{"order_id": "O-1",', headers={"Content-Type": "application/json"}
-    )
-    assert_clean_422(response)
-    assert "JSON" in response.json()["fields"][0]["reason"]
+def test_malformed_json_is_a_422_on_the_body_naming_line_and_column(client):
+    body = b'{\n  "order_id": "O-1",\n  "customer": ,\n}'
+    response = client.post("/v1/score", content=body, headers={"Content-Type": "application/json"})
+    assert_clean_422(response, "body")
+    assert response.json()["fields"] == [
+        {"field": "body", "reason": "invalid JSON at line 3 column 15: Expecting value"}
+    ]
+    assert response.json()["message"].startswith("body: invalid JSON at line 3")
 
 
 def test_wrong_types_are_a_422_naming_the_field(client):

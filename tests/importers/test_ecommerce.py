@@ -342,7 +342,7 @@ def test_import_command_writes_files_the_training_loader_reads(tmp_path: Path) -
     import typer
     from typer.testing import CliRunner
 
-    from fraud.importers.cli import import_command
+    from fraud.cli.imports import import_command
     from fraud.model.dataset import load_files
 
     folder = write_source(tmp_path / "d", [purchase_row(1, label=1), purchase_row(2)])
@@ -364,7 +364,7 @@ def test_import_command_names_a_missing_folder(tmp_path: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
-    from fraud.importers.cli import import_command
+    from fraud.cli.imports import import_command
 
     app = typer.Typer()
     app.command()(import_command)

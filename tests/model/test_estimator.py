@@ -14,7 +14,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
-from fraud.model.estimator import FraudModel, encode_value, feature_set_hash
+from fraud.model.artifact import encode_value, feature_set_digest, model_feature_kinds
+from fraud.model.estimator import FraudModel
 
 
 def test_fraud_model_passes_scikit_learns_estimator_checks() -> None:
@@ -44,9 +45,10 @@ def test_encode_value_follows_the_artifact_contract() -> None:
     assert encode_value(cat, "gmail.com") == 0.01
     assert encode_value(cat, "unseen.example") == 0.02
     assert math.isnan(encode_value(cat, None))
-    assert encode_value({"kind": "bool"}, True) == 1.0
-    assert math.isnan(encode_value({"kind": "bool"}, None))
-    assert encode_value({"kind": "num"}, 3) == 3.0
+    assert encode_value({"name": "is_guest", "kind": "bool"}, True) == 1.0
+    assert math.isnan(encode_value({"name": "is_guest", "kind": "bool"}, None))
+    assert math.isnan(encode_value({"name": "is_guest", "kind": "bool"}, pd.NA))
+    assert encode_value({"name": "amount_eur", "kind": "num"}, 3) == 3.0
 
 
 def test_target_encoding_of_training_rows_is_cross_fitted() -> None:
@@ -100,7 +102,7 @@ def test_artifact_is_enough_to_score_without_scikit_learn(
     names = [f["name"] for f in encoding["features"]]
     assert booster.feature_name() == names
     assert encoding["format"] == 1
-    assert encoding["feature_set"] == feature_set_hash()
+    assert encoding["feature_set"] == feature_set_digest(model_feature_kinds())
     assert calibration["method"] == "isotonic" and calibration["raw"] == "probability"
 
     rows = dataset.X(valid).head(25)

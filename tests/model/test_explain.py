@@ -107,6 +107,17 @@ def test_bool_phrases_say_what_the_value_means() -> None:
     assert phrase("first_order_from_country", None) == "No earlier orders of this account"
 
 
+def test_coded_values_and_scores_read_as_words_not_raw_values() -> None:
+    from fraud.schema import ThreeDSResult
+
+    for result in ThreeDSResult:
+        assert "_" not in phrase("three_ds", result.value)
+    assert phrase("three_ds", "not_enrolled") == "Card not enrolled in 3-D Secure"
+    assert phrase("email_name_similarity", 0.0) == (
+        "E-mail address looks nothing like the customer's name (similarity 0 of 100)")
+    assert "looks like" in phrase("email_name_similarity", 92.4)
+
+
 @pytest.mark.parametrize("name", model_feature_names())
 def test_every_model_feature_has_plain_words_for_any_value(name: str) -> None:
     feature = feature_catalogue()[name]

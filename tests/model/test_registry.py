@@ -149,7 +149,7 @@ def test_pinned_holder_ignores_current(model_dir: Path) -> None:
 
 
 def _cli() -> typer.Typer:
-    from fraud.model_registry_cli import models_list, models_promote, models_rollback
+    from fraud.cli.models import models_list, models_promote, models_rollback
 
     app = typer.Typer()
     app.command("list")(models_list)

@@ -12,6 +12,7 @@ from tinymodel import reference_probabilities, shared_sample, write_model
 
 from fraud.domain import Feature
 from fraud.errors import ModelError
+from fraud.model.artifact import feature_set_digest
 from fraud.model.serving import ServedModel
 from fraud.signals import feature_catalogue
 
@@ -76,11 +77,14 @@ def test_missing_values_and_unseen_categories_follow_the_contract(models) -> Non
     assert np.isnan(row[model.feature_names.index("phone_present")])  # absent key = None
 
 
-def test_model_trained_on_another_feature_set_is_refused_with_a_clear_message(models) -> None:
+def test_model_ignores_features_the_code_gained_since_training(models) -> None:
     catalogue = dict(feature_catalogue())
     catalogue["loyalty_points"] = Feature("loyalty_points", "num", "Loyalty points.", "loyalty")
-    with pytest.raises(ModelError, match="loyalty_points.*Retrain"):
-        ServedModel.load(models["probability"], catalogue=catalogue)
+    model = ServedModel.load(models["probability"], catalogue=catalogue)
+    assert "loyalty_points" not in model.feature_names
+    row = _rows(shared_sample().frame.iloc[:1])[0]
+    without = model.predict_one(row)
+    assert model.predict_one({**row, "loyalty_points": 12_000}) == without
 
 
 def test_model_using_a_feature_the_code_dropped_is_refused(models) -> None:
@@ -131,6 +135,7 @@ def test_encoding_that_disagrees_with_the_booster_is_refused(models, tmp_path: P
     folder = _broken_copy(models, tmp_path, "card.json", "{}")
     enc = json.loads((folder / "encoding.json").read_text())
     enc["features"] = enc["features"][:-1]
+    enc["feature_set"] = feature_set_digest({f["name"]: f["kind"] for f in enc["features"]})
     (folder / "encoding.json").write_text(json.dumps(enc))
     with pytest.raises(ModelError, match="booster has \\d+ features, encoding.json lists"):
         ServedModel.load(folder, catalogue={**feature_catalogue()})
@@ -163,3 +168,34 @@ def test_score_order_uses_the_served_model_probability_version_and_reasons(model
     assert decision.versions.model == model.version
     assert decision.model_probability == pytest.approx(probabilities.max(), abs=1e-12)
     assert any(r.source == "model" for r in decision.reasons)
+
+
+def test_without_the_fast_path_the_public_predictor_gives_the_same_answers(
+    models, monkeypatch
+) -> None:
+    """A lightgbm release without the private single-row entry points the fast path uses
+    must not switch the model off: Booster.predict (and pred_contrib) take over."""
+    import lightgbm.basic
+
+    class WithoutSingleRowApi:
+        def __init__(self, lib) -> None:  # noqa: ANN001 - ctypes.CDLL
+            self._lib = lib
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            if "SingleRowFast" in name:
+                raise AttributeError(name)
+            return getattr(self._lib, name)
+
+    sample = shared_sample()
+    rows = _rows(sample.frame)
+    fast = ServedModel.load(models["probability"])
+    assert fast.fast_path
+    monkeypatch.setattr(lightgbm.basic, "_LIB", WithoutSingleRowApi(lightgbm.basic._LIB))
+    public = ServedModel.load(models["probability"])
+    assert not public.fast_path
+    expected = reference_probabilities(models["probability"], sample.frame)
+    answers = [public.predict_one(row) for row in rows]
+    np.testing.assert_allclose([p for p, _ in answers], expected, rtol=0, atol=1e-6)
+    riskiest = int(np.argmax(expected))
+    reasons = answers[riskiest][1]
+    assert reasons and reasons == fast.predict_one(rows[riskiest])[1]

@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from fraud.cli.model import evaluate_command, train_command
 from fraud.model.estimator import FraudModel
 from fraud.model.train import TrainConfig, make_version, promote, train
-from fraud.model_cli import evaluate_command, train_command
 from fraud.settings import Settings
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -1,8 +1,10 @@
-"""A tiny model version written per the artifact contract, for the serving tests.
+"""A tiny model version for the serving tests, written by fraud.model.artifact.
 
 Built by hand (LightGBM on a few hundred simulated orders' features, a hand-made
 target encoding and isotonic calibration) so the serving side is tested without
-waiting for, or depending on, the training code.
+waiting for, or depending on, the training code. The reference encoder and
+reader below restate the format the plain way, as an independent check on
+fraud.model.artifact and fraud.model.serving.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pandas as pd
 
 from fraud.features import build_frame
 from fraud.history import MemoryHistory
-from fraud.model.serving import code_feature_kinds, feature_set_digest
+from fraud.model.artifact import model_feature_kinds, write_card
+from fraud.model.artifact import write_model as write_model_files
 from fraud.schema import Order, parse_order
 
 FRAUD_RATES = {
@@ -57,7 +60,7 @@ def simulated_sample(n: int = 500, seed: int = 11, days: int = 20) -> Sample:
 
 
 def encode_reference(frame: pd.DataFrame, encodings: list[dict]) -> np.ndarray:
-    """The contract's encoding written the plain way (independent of fraud.model.serving)."""
+    """The format's encoding written the plain way (independent of fraud.model.artifact)."""
     cols = []
     for e in encodings:
         out = []
@@ -77,7 +80,7 @@ def encode_reference(frame: pd.DataFrame, encodings: list[dict]) -> np.ndarray:
 
 def target_encodings(frame: pd.DataFrame, labels: np.ndarray) -> list[dict]:
     """Hand-made encodings: num as float, bool as 0/1, cat as smoothed fraud rate."""
-    kinds = code_feature_kinds()
+    kinds = model_feature_kinds()
     prior = float(labels.mean())
     out = []
     for name, kind in kinds.items():
@@ -140,35 +143,21 @@ def write_model(
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(raw_scores, sample.labels)
     folder = folder / version
     folder.mkdir(parents=True)
-    booster.save_model(str(folder / "model.txt"))
-    (folder / "encoding.json").write_text(
-        json.dumps(
-            {
-                "format": 1,
-                "features": encodings,
-                "feature_set": feature_set_digest(code_feature_kinds()),
-            }
-        )
+    write_model_files(
+        folder,
+        booster,
+        encodings,
+        {"method": "isotonic", "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist(),
+         "raw": raw},
     )
-    (folder / "calibration.json").write_text(
-        json.dumps(
-            {
-                "method": "isotonic",
-                "x": iso.X_thresholds_.tolist(),
-                "y": iso.y_thresholds_.tolist(),
-                "raw": raw,
-            }
-        )
-    )
-    (folder / "card.json").write_text(
-        json.dumps(
-            {
-                "version": version,
-                "created_at": created_at,
-                "metrics": {"roc_auc": 0.9, "pr_auc": 0.5},
-                "rows": len(sample.labels),
-            }
-        )
+    write_card(
+        folder,
+        {
+            "version": version,
+            "created_at": created_at,
+            "metrics": {"roc_auc": 0.9, "pr_auc": 0.5},
+            "rows": len(sample.labels),
+        },
     )
     return folder
 

@@ -79,9 +79,10 @@ def test_a_hit_carries_its_points_its_rendered_message_and_the_values_it_saw():
     assert hit.message == (
         "IP address located in Spain, 1,450 km from the billing address in Utrecht, NL."
     )
-    # condition values first: the decision shows the first as the reason's value
-    assert list(hit.values)[:2] == ["ip_billing_distance_km", "amount_eur"]
-    assert hit.values["ip_country_name"] == "Spain"
+    # what the message quotes comes first: the decision shows its first number as the
+    # reason's value, so the value beside a reason is one the reviewer reads in it
+    assert list(hit.values)[:2] == ["ip_country_name", "ip_billing_distance_km"]
+    assert hit.values["amount_eur"] == 650.0  # what the condition read is there too
 
 
 def test_unknown_values_mean_no_hit_and_render_as_unknown():

@@ -3,9 +3,10 @@ from decimal import Decimal
 import pytest
 from factories import guest, make_order
 
+from fraud.money import amount_eur
 from fraud.settings import Settings
 from fraud.signals import Context
-from fraud.signals.basket import amount_eur, category_key, compute, is_high_resale
+from fraud.signals.basket import category_key, compute, is_high_resale
 
 SETTINGS = Settings(_env_file=None)
 CTX = Context(settings=SETTINGS)

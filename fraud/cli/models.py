@@ -1,4 +1,4 @@
-"""``fraud models list | promote | rollback``: plain functions the CLI registers.
+"""``fraud models list | promote | rollback``.
 
 The running service notices a new CURRENT within a second (no restart needed).
 """
@@ -9,18 +9,15 @@ from typing import Annotated
 
 import typer
 
+from fraud.cli.common import fail, settings_or_exit
 from fraud.errors import FraudError
 from fraud.model.registry import ModelInfo, ModelRegistry
-from fraud.settings import get_settings
+
+app = typer.Typer(help="List, promote and roll back model versions.", no_args_is_help=True)
 
 
 def _registry() -> ModelRegistry:
-    return ModelRegistry(get_settings().model_dir)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+    return ModelRegistry(settings_or_exit().model_dir)
 
 
 def format_metrics(metrics: dict) -> str:
@@ -36,6 +33,7 @@ def format_row(info: ModelInfo) -> str:
     return f"{mark} {info.version}\t{created}\t{format_metrics(dict(info.metrics))}".rstrip()
 
 
+@app.command("list")
 def models_list() -> None:
     """List model versions, oldest first; * marks the one the service uses."""
     registry = _registry()
@@ -49,6 +47,7 @@ def models_list() -> None:
         typer.echo("no version is current: the rules alone decide")
 
 
+@app.command("promote")
 def models_promote(
     version: Annotated[
         str, typer.Argument(help="Model version to serve, as `fraud models list` shows it")
@@ -58,14 +57,15 @@ def models_promote(
     try:
         model = _registry().promote(version)
     except FraudError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     typer.echo(f"current model: {model.version}")
 
 
+@app.command("rollback")
 def models_rollback() -> None:
     """Go back to the model version promoted before the current one."""
     try:
         version = _registry().rollback()
     except FraudError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     typer.echo(f"current model: {version}")

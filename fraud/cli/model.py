@@ -1,5 +1,4 @@
-"""``fraud train`` and ``fraud evaluate``: plain functions with typer options; the
-``fraud`` app (fraud/cli.py) registers them. All the work is in ``fraud.model``."""
+"""``fraud train`` and ``fraud evaluate``: thin commands; the work is in ``fraud.model``."""
 
 from __future__ import annotations
 
@@ -9,12 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from fraud.settings import Settings, get_settings
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+from fraud.cli.common import existing_file, fail, note, progress_bar, settings_or_exit
+from fraud.settings import Settings
 
 
 def _time(text: str | None, what: str) -> datetime | None:
@@ -23,27 +18,37 @@ def _time(text: str | None, what: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise _fail(
+        raise fail(
             f"{what} {text!r} is not an ISO 8601 time (e.g. 2025-11-30T00:00:00+01:00)"
         ) from None
     if moment.tzinfo is None:
-        raise _fail(f"{what} {text!r} has no UTC offset; add one, e.g. +01:00")
+        raise fail(f"{what} {text!r} has no UTC offset; add one, e.g. +01:00")
     return moment
 
 
 def _load(
     settings: Settings, orders: Path | None, outcomes: Path | None, from_store: bool,
-    source: str | None,
+    source: str | None, skip_bad: bool = False,
 ) -> Any:
     from fraud.model.dataset import load_files, load_store
+    from fraud.records import BadRecord
 
     if from_store == (orders is not None):
-        raise _fail("give either --orders FILE (with --outcomes FILE) or --from-store")
+        raise fail("give either --orders FILE (with --outcomes FILE) or --from-store")
     if orders is not None:
-        for path in (orders, outcomes):
-            if path is not None and not path.exists():
-                raise _fail(f"{path}: no such file")
-        return load_files(orders, outcomes, source=source)
+        existing_file(orders, "orders")
+        existing_file(outcomes, "outcomes")
+        try:
+            raw = load_files(orders, outcomes, source=source, skip_bad=skip_bad)
+        except BadRecord as exc:
+            raise fail(f"{exc.message} (--skip-bad leaves bad records out)", 2) from None
+        for message in raw.skipped[:5]:
+            note(f"skipped {message}")
+        if raw.skipped:
+            note(f"skipped {len(raw.skipped)} bad records")
+        note(f"read {len(raw.orders):,} orders and {len(raw.outcomes):,} outcome events "
+             f"from {orders}" + (f" and {outcomes}" if outcomes else ""))
+        return raw
     from sqlalchemy.orm import Session
 
     from fraud.store.db import make_engine
@@ -51,16 +56,17 @@ def _load(
     engine = make_engine(settings.resolved_database_url)
     try:
         with Session(engine) as session:
-            return load_store(session, source=source or "store")
+            raw = load_store(session, source=source or "store")
     finally:
         engine.dispose()
+    note(f"read {len(raw.orders):,} orders and {len(raw.outcomes):,} outcome events "
+         f"from {settings.resolved_database_url}")
+    return raw
 
 
 def _truth(path: Path | None) -> Any:
-    if path is None:
+    if existing_file(path, "truth") is None:
         return None
-    if not path.exists():
-        raise _fail(f"{path}: no such file")
     from fraud.simulate import read_truth
 
     return read_truth(path)
@@ -79,6 +85,11 @@ TruthOpt = Annotated[
 ]
 StoreOpt = Annotated[
     bool, typer.Option("--from-store", help="Read orders and outcomes from the store")
+]
+SkipBadOpt = Annotated[
+    bool,
+    typer.Option("--skip-bad", help="Leave out records that cannot be read (counted on "
+                 "stderr) instead of stopping at the first"),
 ]
 
 
@@ -115,29 +126,40 @@ def train_command(
     report: Annotated[
         Path | None, typer.Option(help="Also write the evaluation report into this folder")
     ] = None,
+    skip_bad: SkipBadOpt = False,
 ) -> None:
     """Train a model on labelled orders (split by time), evaluate it against the rules and a
     logistic regression, and save it with its model card under <model dir>/<version>/."""
     from fraud.model.evaluate import Costs
+    from fraud.model.registry import ModelRegistry
     from fraud.model.report import summary_text, write_report
     from fraud.model.train import TrainConfig, split_explanation, train
 
-    settings = get_settings()
-    raw = _load(settings, orders, outcomes, from_store, source)
+    settings = settings_or_exit()
+    raw = _load(settings, orders, outcomes, from_store, source, skip_bad)
     config = TrainConfig(cutoff=_time(cutoff, "--cutoff"), maturity=timedelta(days=maturity_days),
                          gap_days=gap_days, valid_days=valid_days)
+    registry = ModelRegistry(out_dir if out_dir is not None else settings.model_dir)
+    before = registry.current_version()
     try:
-        result = train(raw, settings, config, out_dir=out_dir, truth=_truth(truth),
-                       promote_version=promote)
+        with progress_bar("features", len(raw.orders)) as advance:
+            result = train(raw, settings, config, out_dir=out_dir, truth=_truth(truth),
+                           promote_version=promote, progress=advance)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(split_explanation(result))
     typer.echo(summary_text(result.evaluation.metrics))
     if report is not None:
         write_report(result.evaluation, report, Costs.from_settings(settings),
                      title=f"Fraud model {result.version}", context={"model": result.version})
         typer.echo(f"report: {report / 'report.html'}")
-    typer.echo(f"model: {result.path}" + (" (promoted)" if promote else ""))
+    typer.echo(f"model: {result.path} (model.txt, card.json, card.md)")
+    if promote:
+        was = f"was {before}" if before else "before: none, the rules alone decided"
+        typer.echo(f"changed {registry.current_path}: now {result.version} ({was})")
+    else:
+        typer.echo(f"{registry.current_path} unchanged ({before or 'none'}); "
+                   f"serve this one with: fraud models promote {result.version}")
     typer.echo(result.version)
 
 
@@ -149,11 +171,11 @@ def _model_folder(settings: Settings, model: str | None) -> Path:
         elif current.exists():
             model = current.read_text(encoding="utf-8").strip()
         else:
-            raise _fail(f"no model given and no {current}")
+            raise fail(f"no model given and no {current}")
     path = Path(model)
     folder = path if (path / "model.txt").exists() else settings.model_dir / model
     if not (folder / "model.txt").exists():
-        raise _fail(f"no model {model!r} (looked for {folder / 'model.txt'})")
+        raise fail(f"no model {model!r} (looked for {folder / 'model.txt'})")
     return folder
 
 
@@ -178,22 +200,24 @@ def evaluate_command(
     cutoff: Annotated[
         str | None, typer.Option(help="Labels as of this time (default: latest event)")
     ] = None,
+    skip_bad: SkipBadOpt = False,
 ) -> None:
     """Evaluate a saved model against the rules alone and a logistic regression; print the
     figures and save metrics.json, report.html and PNG charts (ROC, PR, calibration, cost)."""
     from fraud.model.evaluate import Costs, evaluate_artifact
     from fraud.model.report import summary_text, write_report
 
-    settings = get_settings()
+    settings = settings_or_exit()
     folder = _model_folder(settings, model)
-    raw = _load(settings, orders, outcomes, from_store, None)
+    raw = _load(settings, orders, outcomes, from_store, None, skip_bad)
     try:
-        evaluation, context = evaluate_artifact(
-            folder, raw, settings, truth=_truth(truth), since=_time(since, "--since"),
-            cutoff=_time(cutoff, "--cutoff"),
-        )
+        with progress_bar("features", len(raw.orders)) as advance:
+            evaluation, context = evaluate_artifact(
+                folder, raw, settings, truth=_truth(truth), since=_time(since, "--since"),
+                cutoff=_time(cutoff, "--cutoff"), progress=advance,
+            )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     target = out or Path("reports") / folder.name
     write_report(evaluation, target, Costs.from_settings(settings),
                  title=f"Fraud model {folder.name}", context=context)

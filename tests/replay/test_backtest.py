@@ -12,12 +12,13 @@ import typer
 from factories import make_order
 from typer.testing import CliRunner
 
-import fraud.rules.backtest as bt
+import fraud.replay as bt
+import fraud.replay.replay as replay_module
 from fraud.batch import batch_context
+from fraud.cli.rules import backtest_command
 from fraud.domain import Action, Outcome, Reason
 from fraud.history import MemoryHistory
-from fraud.rules import load_rules, parse_rules
-from fraud.rules.backtest import (
+from fraud.replay import (
     backtest,
     labels_for,
     outcomes_frame,
@@ -25,11 +26,11 @@ from fraud.rules.backtest import (
     replay_orders,
     replay_store,
     run_rules,
-    thresholds_from_settings,
 )
-from fraud.rules.backtest_cli import backtest_command, format_backtest
+from fraud.replay.text import format_backtest
+from fraud.rules import load_rules, parse_rules
 from fraud.schema import Order
-from fraud.scoring import score_order
+from fraud.scoring import score_order, thresholds_from
 from fraud.settings import Settings
 from fraud.simulate import simulate
 
@@ -126,7 +127,7 @@ def test_replayed_decisions_equal_scoring_each_order_with_the_live_pipeline(
         orders, zip(events["order_id"], events["outcome"].map(Outcome), events["at"],
                     strict=True))
     ctx = batch_context(settings, history)
-    run = run_rules(default_rules, sim_replay, thresholds_from_settings(settings))
+    run = run_rules(default_rules, sim_replay, thresholds_from(settings))
     for order in orders[::7]:
         live = score_order(order, ctx, default_rules).decision
         assert run.decisions.at[order.order_id, "score"] == live.score
@@ -153,7 +154,7 @@ def test_parallel_replay_gives_the_same_features_as_one_process(
 ) -> None:
     _, folder = sim
     orders = list(bt.read_order_file(folder / "orders.jsonl.gz"))[:150]
-    monkeypatch.setattr(bt, "MIN_PARALLEL", 10)
+    monkeypatch.setattr(replay_module, "MIN_PARALLEL", 10)
     one = replay_orders(orders, settings=settings, n_jobs=1)
     two = replay_orders(orders, settings=settings, n_jobs=2)
     assert list(one.orders.index) == list(two.orders.index)
@@ -258,7 +259,7 @@ def test_a_model_probability_counts_for_both_sets_and_a_broken_model_leans_to_re
 ) -> None:
     orders = [_order(i, "50.00", hours=i) for i in range(3)]
     rules = parse_rules(BIG_ORDER_RULE)
-    thresholds = thresholds_from_settings(settings)
+    thresholds = thresholds_from(settings)
     with_model = replay_orders(orders, settings=settings, model=_FixedModel(0.5))
     assert with_model.model_version == "test-model"
     assert set(run_rules(rules, with_model, thresholds).decisions["score"]) == {50}

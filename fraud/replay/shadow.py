@@ -2,30 +2,25 @@
 
 Before a new rule set is promoted it runs beside the live one on real traffic.
 For every order the live pipeline scores, :class:`ShadowRunner` decides the
-same order with the candidate rules, through the same steps as
-:func:`fraud.scoring.score_order` (rules :func:`~fraud.rules.evaluate`, then
-:func:`~fraud.decision.decide` with the same thresholds, model probability and
-unavailable signals), and the result is stored apart in ``shadow_decisions``
+same order's assessment (the live one, :class:`fraud.scoring.Assessment`) with
+the candidate rules through :func:`fraud.scoring.decide_on`, the second step of
+live scoring, and the result is stored apart in ``shadow_decisions``
 (:mod:`fraud.store.shadow`). The order service only ever sees the live decision.
 
-The features are the ones the live decision was made on (``live.features``):
-they are a function of the order and the context only, so recomputing them
-would give the same values at twice the cost.
+Features, model probability and unavailable signals are the live assessment's:
+they depend on the order and the context only, so computing them again would
+give the same values at twice the cost.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from fraud.decision import decide
 from fraud.domain import Decision
-from fraud.keys import order_keys
-from fraud.rules.engine import evaluate
 from fraud.rules.ruleset import RuleSet, load_rules
 from fraud.schema import Order
-from fraud.scoring import Scored, score_order, thresholds_from
+from fraud.scoring import Scored, assess, decide_on, thresholds_from
 from fraud.signals import Context
 
 if TYPE_CHECKING:
@@ -61,25 +56,16 @@ class ShadowRunner:
     def evaluate(self, order: Order, ctx: Context, live: Scored | None = None) -> Decision:
         """The candidate's decision for ``order``.
 
-        With ``live`` (what :func:`score_order` returned for the live rules), its
-        features, model probability and unavailable signals are reused, so the
-        shadow costs one rule evaluation. Without it, the whole pipeline runs
-        with the candidate rules (and no model). The score and action equal
-        ``score_order(order, ctx, candidate, model).decision``'s; only the model
-        reasons are limited to those the live decision kept.
+        With ``live`` (what :func:`~fraud.scoring.score_order` returned for the
+        live rules), its assessment is decided again, so the shadow costs one
+        rule evaluation and equals ``score_order(order, ctx, candidate, model)``.
+        Without it, the order is assessed first (with no model).
         """
-        if live is None:
-            return score_order(order, ctx, self.ruleset).decision
-        decision = live.decision
-        results = evaluate(self.ruleset, live.features.values, order_keys(order))
-        return decide(
-            order.order_id,
-            results,
-            thresholds_from(ctx),
-            replace(decision.versions, rules=self.ruleset.version),
-            model_probability=decision.model_probability,
-            model_reasons=[r for r in decision.reasons if r.source == "model"],
-            signals_unavailable=decision.signals_unavailable,
+        assessment = live.assessment if live is not None else assess(order, ctx)
+        return decide_on(
+            assessment,
+            self.ruleset,
+            thresholds_from(ctx.settings),
             max_reasons=ctx.settings.max_reasons,
         )
 

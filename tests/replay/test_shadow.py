@@ -10,9 +10,9 @@ from sqlalchemy import inspect, select
 
 from fraud.domain import Action, Outcome
 from fraud.history import MemoryHistory
+from fraud.replay.shadow import ShadowRunner
+from fraud.replay.text import format_shadow_report
 from fraud.rules import parse_rules
-from fraud.rules.backtest_cli import format_shadow_report
-from fraud.rules.shadow import ShadowRunner
 from fraud.scoring import score_order
 from fraud.settings import Settings
 from fraud.signals import Context

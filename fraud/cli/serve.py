@@ -1,0 +1,45 @@
+"""``fraud serve``: the HTTP service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from fraud.cli.common import fail, settings_or_exit
+from fraud.errors import FraudError
+from fraud.settings import get_settings
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Load the bundled sample orders into an empty store")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the HTTP service (the JSON API and its OpenAPI page)."""
+    import logging
+    import os
+
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+
+    if demo:
+        os.environ["FRAUD_DEMO"] = "true"
+        get_settings.cache_clear()
+    settings = settings_or_exit()
+    from fraud.signals import load_signal_modules
+
+    try:  # a bad signal module: one line here, not a traceback from the server's start
+        load_signal_modules(settings.signal_modules)
+    except FraudError as exc:
+        raise fail(exc.message) from None
+    typer.echo(f"store: {settings.resolved_database_url}")
+    if settings.demo:
+        typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
