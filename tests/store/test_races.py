@@ -133,7 +133,7 @@ def test_a_hundred_identical_retries_at_once_do_not_exhaust_a_small_pool(
     # each request must hold one connection at most: with two pooled connections,
     # two requests each waiting for a second one would stall until the pool timed out
     runtime.engine.dispose()
-    runtime.engine = make_engine(db_url, pool_size=2, max_overflow=0, pool_timeout=10)
+    runtime.engine = make_engine(db_url, pool_size=2, max_overflow=0, pool_timeout=30)
     runtime.sessions = sessionmaker(runtime.engine, expire_on_commit=False)
     order = make_order(order_id="O-retried")
     first = runtime.score(order)
