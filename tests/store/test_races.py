@@ -205,3 +205,38 @@ def runtime_free_decision(order_id: str) -> Any:
         signals_unavailable=(),
         versions=Versions("r1", "none", "0.1.0"),
     )
+
+
+def test_migration_0003_keeps_one_of_each_duplicated_outcome(db_url: str) -> None:
+    """Duplicates stored before the unique key existed are folded into the earliest report."""
+    from sqlalchemy import insert
+
+    from fraud.store.db import upgrade_database
+
+    upgrade_database(db_url, "0002")
+    engine = make_engine(db_url)
+    try:
+        order = make_order(order_id="O-duplicated")
+        at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+        with Session(engine) as session:
+            repository.save_decision(session, order, runtime_free_decision(order.order_id), {})
+            for reported in range(3):
+                for outcome in (Outcome.CHARGEBACK, Outcome.PAID):
+                    session.execute(
+                        insert(outcomes).values(
+                            order_id=order.order_id,
+                            outcome=outcome.value,
+                            at=at,
+                            reported_at=datetime(2026, 12, 1, 8, reported, tzinfo=UTC),
+                        )
+                    )
+            session.commit()
+        upgrade_database(db_url)
+        with Session(engine) as session:
+            kept = session.execute(
+                select(outcomes.c.outcome, outcomes.c.reported_at).order_by(outcomes.c.outcome)
+            ).all()
+    finally:
+        engine.dispose()
+    first = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert [tuple(k) for k in kept] == [("chargeback", first), ("paid", first)]
