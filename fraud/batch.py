@@ -27,7 +27,7 @@ from fraud.signals import Context
 
 def decision_json(scored_or_decision: Any) -> dict[str, Any]:
     """The decision as the API returns it (same field names, same encodings)."""
-    from fraud.store.repository import decision_to_dict
+    from fraud.store.codecs import decision_to_dict
 
     decision = getattr(scored_or_decision, "decision", scored_or_decision)
     return decision_to_dict(decision)

@@ -23,6 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
 
 Processor = Callable[[Any], Any]
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,18 @@ class Statement:
         positional SQL, or (with one ``memo`` per batch of rows) a value shared by
         several rows, such as the order time of every linking key.
         """
+        if self.defaults:
+            values = {**self.defaults, **values}
         memo = {} if memo is None else memo
         encoded = []
+        append = encoded.append
         for name, process in self.slots:
-            value = values[name] if name in values else self.defaults[name]
+            value = values[name]
             if process is not None:
                 key = (name, id(value))
-                if key not in memo:
-                    memo[key] = process(value)
-                value = memo[key]
-            encoded.append(value)
+                done = memo.get(key, _MISSING)
+                value = memo.setdefault(key, process(value)) if done is _MISSING else done
+            append(value)
         if self.positional:
             return tuple(encoded)
         return {name: value for (name, _), value in zip(self.slots, encoded, strict=True)}
