@@ -278,7 +278,7 @@ class ServedModel:
         return model_reasons(
             self.feature_names,
             [features.get(name) for name in self.feature_names],
-            points,
+            points.tolist(),
             top=self.max_reasons,
             min_points=self.min_points,
             descriptions=self.descriptions,

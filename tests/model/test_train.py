@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from fraud.cli.model import evaluate_command, train_command
+from fraud.errors import NotFound
 from fraud.model.estimator import FraudModel
 from fraud.model.train import TrainConfig, make_version, promote, train
 from fraud.settings import Settings
@@ -72,7 +73,7 @@ def test_promote_writes_current_and_appends_history_once(trained) -> None:  # no
 
 
 def test_promoting_an_unknown_version_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="train it first"):
+    with pytest.raises(NotFound, match="model version '2026-01-01-x-00000000' not found"):
         promote(tmp_path, "2026-01-01-x-00000000")
 
 
