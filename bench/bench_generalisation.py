@@ -8,7 +8,10 @@
    (:func:`fraud.model.train.train`).
 2. Simulates a held-out shop B with another configuration and seed
    (``--test-shop-seed``, ``--test-seed``) over ``--test-days`` days, and trains
-   B's own model on its first ``--cutoff-day`` days (labels as known then).
+   B's own model as of ``--cutoff-day`` (``fraud train --cutoff``: labels as known
+   then, validated on the latest orders whose labels matured by then; the
+   defaults ``--maturity-days 40 --valid-days 14 --gap-days 3`` leave a 90-day
+   shop enough weeks to train on).
 3. Scores all of B through the one batch scoring pipeline
    (:class:`fraud.batch.BatchScorer`), each outcome reaching history only at its
    reported time (a chargeback counts from the day it arrives), three times:
@@ -69,13 +72,6 @@ def to_raw(orders: Sequence[dict], outcomes: pd.DataFrame, source: str) -> RawDa
     return RawData(parsed, events, source)
 
 
-def before(raw: RawData, cutoff: pd.Timestamp, source: str) -> RawData:
-    """What the shop had at ``cutoff``: earlier orders, and outcomes reported by then."""
-    orders = tuple(o for o in raw.orders if utc(o.created_at) < cutoff)
-    events = tuple(e for e in raw.outcomes if e.at <= cutoff)
-    return RawData(orders, events, source)
-
-
 def ticker(total: int, what: str, every: int = 5000) -> Callable[[int], None]:
     """A progress callback: one line every ``every`` orders."""
     done = 0
@@ -97,38 +93,29 @@ def train_model(raw: RawData, settings: Settings, out: Path, config: TrainConfig
     return settings.model_copy(update={"model_dir": out, "model_version": result.version})
 
 
-def train_as_of(raw: RawData, settings: Settings, out: Path, cutoff: pd.Timestamp) -> Settings:
-    """B's own model as the shop would train it at ``cutoff``.
-
-    If training refuses (its validation weeks hold no matured labels yet), retry on the
-    orders whose labels have matured, and say so: the shop's real choice then.
-    """
-    config = TrainConfig(cutoff=cutoff.to_pydatetime())
+def train_as_of(raw: RawData, settings: Settings, out: Path, cutoff: pd.Timestamp,
+                args: argparse.Namespace) -> Settings:
+    """B's own model as the shop would train it at ``cutoff`` (``fraud train --cutoff``):
+    labels as known then, validation on the latest orders whose labels have matured."""
+    config = TrainConfig(cutoff=cutoff.to_pydatetime(), maturity=timedelta(days=args.maturity_days),
+                         gap_days=args.gap_days, valid_days=args.valid_days)
     try:
         return train_model(raw, settings, out, config)
     except ValueError as exc:
-        say(f"training as of {cutoff.date()} refused ({exc}); retrying on orders at least "
-            "30 days older than the cut-off, whose chargebacks have mostly arrived")
-        matured = before(raw, cutoff - pd.Timedelta(days=30), raw.source)
-        matured = RawData(matured.orders, tuple(e for e in raw.outcomes if e.at <= cutoff),
-                          raw.source)
-        return train_model(matured, settings, out, config)
+        raise SystemExit(f"error: training shop B's own model as of {cutoff.date()}: {exc}\n"
+                         "(give shop B more orders, or change --cutoff-day, --maturity-days, "
+                         "--valid-days or --gap-days)") from None
 
 
 def score_late(raw: RawData, settings: Settings) -> pd.DataFrame:
-    """Every order of ``raw`` scored in time order as the service would have seen it: an
-    outcome enters history only once its time has passed."""
-    scorer = BatchScorer(settings)
-    events = list(raw.outcomes)
-    nxt, rows = 0, []
+    """Every order of ``raw`` scored in time order as the service would have seen it, the
+    way ``fraud score --outcomes`` does: an outcome joins history once its order is known
+    and is visible only to orders after its own time."""
+    scorer = BatchScorer(settings, outcomes=[(e.order_id, e.outcome, e.at) for e in raw.outcomes])
+    rows = []
     for order in raw.orders:
-        t = utc(order.created_at)
-        while nxt < len(events) and events[nxt].at < t:
-            e = events[nxt]
-            scorer.history.add_outcome(e.order_id, e.outcome, e.at)
-            nxt += 1
         decision = scorer.score(order).decision
-        rows.append((order.order_id, t, decision.score, int(decision.action)))
+        rows.append((order.order_id, utc(order.created_at), decision.score, int(decision.action)))
     return pd.DataFrame(rows, columns=["order_id", "created_at", "score", "action"])
 
 
@@ -203,6 +190,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--test-days", type=int, default=120, help="days of traffic of shop B")
     p.add_argument("--cutoff-day", type=int, default=90,
                    help="B's own model trains on days before this; all models are judged after")
+    p.add_argument("--maturity-days", type=float, default=40.0,
+                   help="B's own model: an order this old with no chargeback counts as good")
+    p.add_argument("--valid-days", type=float, default=14.0,
+                   help="B's own model: days of matured orders it is validated on")
+    p.add_argument("--gap-days", type=float, default=3.0,
+                   help="B's own model: days between its training and validation orders")
     p.add_argument("--test-shop-seed", type=int, default=900, help="shop seed of shop B")
     p.add_argument("--test-seed", type=int, default=901, help="simulation seed of shop B")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench-generalisation")
@@ -234,8 +227,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     truth_b = sim_b.truth()
     cutoff = pd.Timestamp(sim_b.start + timedelta(days=args.cutoff_day)).tz_convert("UTC")
     say(f"training shop B's own model as of {cutoff.date()} (day {args.cutoff_day})")
-    served_b = train_as_of(before(raw_b, cutoff, "shop-b"), settings, args.out / "models-b",
-                           cutoff)
+    served_b = train_as_of(raw_b.as_of(cutoff.to_pydatetime()), settings,
+                           args.out / "models-b", cutoff, args)
 
     results = {}
     for name, served in (("(a) bundled model + rules, out of the box", settings),
