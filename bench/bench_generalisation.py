@@ -84,21 +84,12 @@ def train_model(raw: RawData, settings: Settings, out: Path, config: TrainConfig
 
 
 def train_as_of(raw: RawData, settings: Settings, out: Path, cutoff: pd.Timestamp) -> Settings:
-    """B's own model as the shop would train it at ``cutoff``.
-
-    If training refuses (its validation weeks hold no matured labels yet), retry on the
-    orders whose labels have matured, and say so: the shop's real choice then.
-    """
-    config = TrainConfig(cutoff=cutoff.to_pydatetime())
-    try:
-        return train_model(raw, settings, out, config)
-    except ValueError as exc:
-        say(f"training as of {cutoff.date()} refused ({exc}); retrying on orders at least "
-            "30 days older than the cut-off, whose chargebacks have mostly arrived")
-        matured = before(raw, cutoff - pd.Timedelta(days=30), raw.source)
-        matured = RawData(matured.orders, tuple(e for e in raw.outcomes if e.at <= cutoff),
-                          raw.source)
-        return train_model(matured, settings, out, config)
+    """B's own model as the shop would train it at ``cutoff`` (``fraud train --cutoff``):
+    labels as known then, validation on the latest 14 days whose labels have had 30
+    days to mature, training on the weeks before (see docs/model.md)."""
+    config = TrainConfig(cutoff=cutoff.to_pydatetime(), maturity=timedelta(days=30),
+                         gap_days=3, valid_days=14)
+    return train_model(raw, settings, out, config)
 
 
 def score_late(raw: RawData, settings: Settings) -> pd.DataFrame:
