@@ -317,9 +317,29 @@ def history_features(
         "account_age_days": account_age_days(order),
         **account_features(keys, t, account),
         **key_features(keys, t, earlier, dict(snapshot.customers)),
-        **linked_outcome_features(t, snapshot.links, dict(snapshot.customers)),
+        **linked_outcome_features(
+            t, snapshot.links, dict(snapshot.customers), owned_keys(order, keys, account)
+        ),
         **habit_features(order, keys, t, amount, account),
     }
+
+
+def owned_keys(order: Order, keys: OrderKeys, account: list[PastOrder]) -> dict[str, datetime]:
+    """Since when the account has had this order's keys: its e-mail and phone since it was
+    opened (or first used), the others since its first earlier order with them."""
+    if not keys.account:
+        return {}
+    owned: dict[str, datetime] = {}
+    for p in account:  # oldest first
+        for kind, value in keys.linked().items():
+            if kind not in owned and getattr(p.keys, kind) == value:
+                owned[kind] = p.created_at
+    opened = order.customer.account_created_at
+    if opened is not None:
+        for kind in ("email", "phone"):
+            if getattr(keys, kind):
+                owned[kind] = min(owned.get(kind, utc(opened)), utc(opened))
+    return owned
 
 
 def account_age_days(order: Order) -> float | None:

@@ -6,8 +6,10 @@ in proportion to three things:
 * **who controls the key.** A fraudster chooses the shipping address, e-mail,
   phone and device; a victim's identity brings the card, the account (after a
   takeover the real owner keeps ordering on it) and the IP address of whatever
-  network the customer happens to be on. E-mail and phone count as the
-  fraudster's only across accounts: on the same account they are the owner's.
+  network the customer happens to be on. A key this order's account already
+  had before the linked order was placed (its e-mail and phone from the day it
+  was opened, an address or device it used) is the owner's, borrowed by the
+  fraud: it links as the account does.
 * **how specific the key is.** An IP address behind a carrier's NAT, an office
   network or a pick-up point is used by many customers; a link through it is
   divided among them (specificity = 1 / other customers who used the key in
@@ -69,9 +71,13 @@ class OutcomeLink:
     at: datetime
 
 
-def effective_kind(link: OutcomeLink) -> str:
-    """E-mail and phone on the same account are the owner's, so they link as the account."""
+def effective_kind(link: OutcomeLink, owned_since: Mapping[str, datetime]) -> str:
+    """A key of this account's (on the same account, or the account had it before the
+    linked order) is the owner's identity: it links as the account does."""
     if link.kind in ("email", "phone") and link.same_account:
+        return "account"
+    since = owned_since.get(link.kind)
+    if since is not None and since < link.order_created_at:
         return "account"
     return link.kind
 
@@ -87,19 +93,25 @@ def decay(t: datetime, placed: datetime) -> float:
     return float(0.5 ** ((t - placed) / HALF_LIFE))
 
 
-def link_weight(link: OutcomeLink, t: datetime, customers: Mapping[str, int]) -> float:
-    kind = effective_kind(link)
+def link_weight(
+    link: OutcomeLink, t: datetime, customers: Mapping[str, int], kind: str
+) -> float:
     return CONTROL[kind] * specificity(kind, customers) * decay(t, link.order_created_at)
 
 
 def linked_outcome_features(
-    t: datetime, links: Iterable[OutcomeLink], customers: Mapping[str, int]
+    t: datetime,
+    links: Iterable[OutcomeLink],
+    customers: Mapping[str, int],
+    owned_since: Mapping[str, datetime] | None = None,
 ) -> dict[str, FeatureValue]:
     """Weighted taint from earlier bad outcomes known before ``t``.
 
     ``customers``: per key kind, the *other* customers who used this order's key
-    in the look-back window.
+    in the look-back window. ``owned_since``: per key kind, since when this
+    order's account has had its key (see :func:`effective_kind`).
     """
+    owned = owned_since or {}
     fraud: dict[str, float] = {}
     refunds: dict[str, float] = {}
     strong: set[str] = set()
@@ -108,8 +120,8 @@ def linked_outcome_features(
     for link in links:
         if link.at >= t or link.order_created_at >= t or link.outcome not in BAD_OUTCOMES:
             continue
-        weight = link_weight(link, t, customers)
-        kind = effective_kind(link)
+        kind = effective_kind(link, owned)
+        weight = link_weight(link, t, customers, kind)
         if link.outcome in FRAUD_OUTCOMES:
             fraud[link.order_id] = max(fraud.get(link.order_id, 0.0), weight)
             if kind in FRAUDSTER_KEYS and weight >= STRONG_LINK:

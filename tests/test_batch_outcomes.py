@@ -48,7 +48,8 @@ def shop() -> tuple[list[dict], list[dict]]:
     orders = [
         _other(1, created_at=at(days=-30), customer=reused),  # the fraud
         _other(2, created_at=at(days=-20), customer=reused),  # before the chargeback is known
-        _other(3, created_at=at(days=-1), customer=reused),  # after: linked
+        # after the chargeback, on an account opened since: linked
+        _other(3, created_at=at(days=-1), customer={**reused, "account_created_at": at(days=-2)}),
         *[
             _other(4, suffix=s, created_at=at(minutes=m), shipping_address={"postal_code": p})
             for s, m, p in (("a", 0, "2000 AA"), ("b", 20, "2100 BB"), ("c", 40, "2200 CC"))

@@ -262,7 +262,8 @@ def test_fraud_through_a_shared_email_counts_across_accounts_not_on_the_same_acc
         created_at=at(days=-9),
         **_stranger(customer={**shared, "account_id": None, "account_created_at": None}),
     )
-    order = make_order(created_at=at(), customer={"account_id": "C-1", **shared})
+    fresh = {"account_id": "C-1", "account_created_at": at(days=-2), **shared}
+    order = make_order(created_at=at(), customer=fresh)
     outcomes = [
         (other_account.order_id, Outcome.CHARGEBACK, T0 - timedelta(days=1)),
         (as_guest.order_id, Outcome.FRAUD_CONFIRMED, T0 - timedelta(days=1)),
@@ -272,6 +273,13 @@ def test_fraud_through_a_shared_email_counts_across_accounts_not_on_the_same_acc
     assert f["phone_linked_fraud"] == 2
     assert f["linked_fraud_strong"] == 2
     assert f["linked_fraud_weight"] > 0.5
+
+    # the victim of a stolen identity: their account had the e-mail before the fraud
+    victim = make_order(created_at=at(), customer={"account_id": "C-1", **shared})
+    borrowed = features_of(victim, build_view([other_account, as_guest, victim], outcomes))
+    assert borrowed["email_linked_fraud"] == borrowed["phone_linked_fraud"] == 0
+    assert borrowed["linked_fraud_strong"] == 0
+    assert 0 < borrowed["linked_fraud_weight"] <= 2 * 0.2  # two orders, each as the account
 
     # the victim of a taken-over account: the fraud was on their own account
     taken_over = make_order(
