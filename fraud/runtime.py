@@ -331,7 +331,7 @@ class Runtime:
         with self._key_lock:
             self._accepted_keys.clear()
 
-    def readiness(self) -> tuple[str, dict[str, str]]:
+    def readiness(self) -> tuple[Literal["ok", "degraded", "unavailable"], dict[str, str]]:
         checks: dict[str, str] = {}
         try:
             with self.engine.connect() as conn:

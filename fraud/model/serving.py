@@ -180,6 +180,8 @@ class ServedModel:
         self._raw_type = _PREDICT_RAW if calibration.raw == "margin" else _PREDICT_NORMAL
         self.sigmoid = sigmoid_of(booster)
         self._lock = threading.Lock()
+        self._fast: _SingleRow | None
+        self._contrib: _SingleRow | None
         self._fast, self._contrib = self._start_fast_path()
 
     @classmethod
@@ -308,7 +310,11 @@ class ServedModel:
         return np.asarray(self.calibration(self._booster_raw(self.encode_frame(frame))))
 
     def _booster_raw(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster.predict(matrix, raw_score=self._raw_type == _PREDICT_RAW, num_threads=1)
+        # Booster.predict is typed for sparse input and pred_contrib too; dense raw
+        # scores are one ndarray, which asarray returns as it is.
+        return np.asarray(
+            self.booster.predict(matrix, raw_score=self._raw_type == _PREDICT_RAW, num_threads=1)
+        )
 
     # -- the fast path ------------------------------------------------------------------
 

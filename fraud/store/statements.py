@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Dialect, Engine, Float, Insert, Numeric, Table, TextClause, bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
 
 Processor = Callable[[Any], Any]
@@ -58,7 +59,9 @@ class Statement:
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
     """Compile a Core statement (or a typed :func:`~sqlalchemy.text`) for ``dialect``."""
-    compiled = statement.compile(dialect=dialect)
+    # DML, SELECT and text() compile to an SQLCompiler; compile() is typed for any
+    # clause (DDL too), hence the cast to reach the bind and position attributes.
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     binds = []
     for name, bind in compiled.binds.items():
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -72,8 +75,8 @@ def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 results[column.name] = process
-    positional = compiled.positional and compiled.positiontup
-    positions = tuple(compiled.positiontup) if positional else None
+    positiontup = compiled.positiontup if compiled.positional else None
+    positions = tuple(positiontup) if positiontup else None
     defaults = {k: v for k, v in compiled.params.items() if v is not None}
     return Statement(compiled.string, positions, tuple(binds), results, defaults)
 
