@@ -28,7 +28,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -76,9 +76,23 @@ def before(raw: RawData, cutoff: pd.Timestamp, source: str) -> RawData:
     return RawData(orders, events, source)
 
 
+def ticker(total: int, what: str, every: int = 5000) -> Callable[[int], None]:
+    """A progress callback: one line every ``every`` orders."""
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if done % every < n or done == total:
+            say(f"  {what}: {done:,} of {total:,} orders")
+
+    return tick
+
+
 def train_model(raw: RawData, settings: Settings, out: Path, config: TrainConfig) -> Settings:
     """Train with the project's training code; settings that serve the new model."""
-    result = train(raw, settings, config, out_dir=out)
+    result = train(raw, settings, config, out_dir=out,
+                   progress=ticker(len(raw.orders), "features"))
     say(f"trained {result.version} on {len(raw.orders)} orders -> {result.path}")
     return settings.model_copy(update={"model_dir": out, "model_version": result.version})
 
@@ -123,7 +137,8 @@ def figures(scored: pd.DataFrame, truth: pd.DataFrame, judged_from: pd.Timestamp
     """The table's columns for the orders created from ``judged_from`` on."""
     from sklearn.metrics import roc_auc_score
 
-    frame = scored.merge(truth[["order_id", "is_fraud"]], on="order_id")
+    frame = scored.merge(truth[["order_id", "is_fraud", "pattern", "honest_quirk"]],
+                         on="order_id")
     frame = frame[frame["created_at"] >= judged_from]
     y = frame["is_fraud"].to_numpy().astype(int)
     s = frame["score"].to_numpy().astype(float)
@@ -135,7 +150,31 @@ def figures(scored: pd.DataFrame, truth: pd.DataFrame, judged_from: pd.Timestamp
     out["honest_flagged"] = float((honest["action"] >= Action.REVIEW).mean())
     out["honest_declined"] = float((honest["action"] == Action.DECLINE).mean())
     out["fraud_flagged"] = float((frame.loc[frame["is_fraud"], "action"] >= Action.REVIEW).mean())
+    flagged = frame["action"] >= Action.REVIEW
+    fraud, plain = frame["is_fraud"], frame["honest_quirk"]
+    out["flagged_by_kind"] = {
+        **{f"fraud: {p}": (float(flagged[frame["pattern"] == p].mean()), int((frame["pattern"]
+                                                                             == p).sum()))
+           for p in sorted(set(frame.loc[fraud, "pattern"]))},
+        **{f"honest: {q}": (float(flagged[~fraud & (plain == q)].mean()),
+                            int((~fraud & (plain == q)).sum()))
+           for q in sorted(set(frame.loc[~fraud, "honest_quirk"]))},
+    }
     return out
+
+
+def kind_table(rows: dict[str, dict[str, Any]]) -> str:
+    """Share flagged (review or decline) per fraud pattern and honest quirk, per model."""
+    names = list(rows)
+    kinds = list(next(iter(rows.values()))["flagged_by_kind"])
+    lines = ["| flagged (review or decline) | orders | "
+             + " | ".join(n.split(" ", 1)[0] for n in names) + " |",
+             "|---|---|" + "---|" * len(names)]
+    for kind in kinds:
+        count = rows[names[0]]["flagged_by_kind"][kind][1]
+        cells = " | ".join(f"{100 * rows[n]['flagged_by_kind'][kind][0]:.0f} %" for n in names)
+        lines.append(f"| {kind} | {count} | {cells} |")
+    return "\n".join(lines)
 
 
 def table(rows: dict[str, dict[str, Any]]) -> str:
@@ -209,18 +248,23 @@ def main(argv: Sequence[str] | None = None) -> None:
             "orders/s")
 
     judged = next(iter(results.values()))
+    ceiling = ", ".join(f"{min(1.0, r * judged['orders'] / max(judged['fraud'], 1)):.0%} at "
+                        f"{r:.0%}" for r in REVIEW_RATES)
     text = table(results)
     print()
     print(f"Shop B: {shop_b.summary()}; judged on {judged['orders']} orders after day "
           f"{args.cutoff_day} ({judged['fraud']} fraudulent, ground truth). Training shops A: "
           f"{args.train_shops} x {args.orders} orders (shop seeds {args.shop_seed}..."
-          f"{args.shop_seed + args.train_shops - 1}).")
+          f"{args.shop_seed + args.train_shops - 1}). Highest recall reviewing that share of "
+          f"orders can reach: {ceiling}.")
     print(text)
+    print()
+    print(kind_table(results))
     payload = {"args": {k: str(v) for k, v in vars(args).items()},
                "shop_b": shop_b.to_dict(), "shops_a": [r.shop.to_dict() for r in family],
                "results": results}
     (args.out / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (args.out / "table.md").write_text(text + "\n")
+    (args.out / "table.md").write_text(text + "\n\n" + kind_table(results) + "\n")
     shop_b.write(args.out / "shop_b.json")
     say(f"wrote {args.out / 'results.json'}, {args.out / 'table.md'} and "
         f"{args.out / 'shop_b.json'}")

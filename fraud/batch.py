@@ -8,12 +8,19 @@ by one online.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from fraud.history import MemoryHistory
+from fraud.domain import Outcome
+from fraud.errors import InvalidInput
+from fraud.history import MemoryHistory, utc
 from fraud.model.scorer import ModelScorer
 from fraud.rules import RuleSet, load_rules
 from fraud.schema import Order, describe_validation_error, parse_order
@@ -51,6 +58,70 @@ def batch_model(settings: Settings) -> tuple[ModelScorer | None, bool]:
     return holder.current, error is not None and holder.current is None
 
 
+OutcomeEvent = tuple[str, Outcome, datetime]
+
+
+def _outcome_event(row: dict[str, Any], where: str) -> OutcomeEvent:
+    try:
+        order_id, outcome, at = row["order_id"], row["outcome"], row["at"]
+    except (KeyError, TypeError):
+        raise InvalidInput(f"{where}: an outcome needs order_id, outcome and at") from None
+    try:
+        kind = Outcome(outcome)
+    except ValueError:
+        known = ", ".join(o.value for o in Outcome)
+        raise InvalidInput(f"{where}: unknown outcome {outcome!r}; known: {known}") from None
+    try:
+        when = utc(datetime.fromisoformat(str(at)))
+    except ValueError:
+        raise InvalidInput(f"{where}: 'at' {at!r} is not an ISO 8601 time") from None
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.message}") from None
+    return str(order_id), kind, when
+
+
+def read_outcome_events(path: str | Path) -> list[OutcomeEvent]:
+    """Outcome events ``{order_id, outcome, at}`` from JSONL (.gz ok) or CSV.
+
+    A bad line raises :class:`~fraud.errors.InvalidInput` naming the file and line.
+    """
+    from fraud.simulate.io import detect_format, open_binary
+
+    path = Path(path)
+    events = []
+    with open_binary(path, "r") as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
+        if detect_format(path) == "csv":
+            reader = csv.DictReader(fh)
+            for row in reader:
+                events.append(_outcome_event(row, f"{path}:{reader.line_num}"))
+            return events
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"{path}:{lineno}: malformed JSON: {exc.msg}") from None
+            events.append(_outcome_event(row, f"{path}:{lineno}"))
+    return events
+
+
+class PendingOutcomes:
+    """Outcomes waiting for their order: each is handed over once its order is known,
+    and history shows it only from its own ``at`` on, as the service would."""
+
+    def __init__(self, events: Iterable[OutcomeEvent] = ()) -> None:
+        self._by_order: dict[str, list[OutcomeEvent]] = {}
+        for event in events:
+            self._by_order.setdefault(event[0], []).append(event)
+
+    def take(self, order_id: str) -> list[OutcomeEvent]:
+        return self._by_order.pop(order_id, [])
+
+    def order_ids(self) -> list[str]:
+        return list(self._by_order)
+
+
 class BatchScorer:
     """Scores orders one after another against an in-memory history that grows as
     they are scored, exactly as the service would have seen them arrive.
@@ -65,7 +136,9 @@ class BatchScorer:
         rules: RuleSet | None = None,
         history: MemoryHistory | None = None,
         skip: Iterable[str] = (),
+        outcomes: Iterable[OutcomeEvent] = (),
     ) -> None:
+        self.pending = PendingOutcomes(outcomes)
         self.rules = rules or load_rules(settings.rules_path)
         self.history = history if history is not None else MemoryHistory(settings.fx_rates)
         self.ctx = batch_context(settings, self.history, skip)
@@ -80,6 +153,8 @@ class BatchScorer:
             order, self.ctx, self.rules, self.model, model_unavailable=self.model_unavailable
         )
         self.history.add(order)
+        for order_id, outcome, at in self.pending.take(order.order_id):
+            self.history.add_outcome(order_id, outcome, at)
         self._first[order.order_id] = scored
         return scored
 
@@ -103,11 +178,16 @@ def score_stream(
     *,
     store: bool,
     skip: Iterable[str] = (),
+    outcomes: Iterable[OutcomeEvent] = (),
     source: str = "input",
 ) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
     """For the CLI: numbered JSON objects in, (decision JSON, None) or (None, error) out.
 
     An error names ``source`` (the file) and the line: ``orders.jsonl:7: ...``.
+    ``outcomes`` join history once their order is known (stored already, or
+    scored here), each visible only to orders after its ``at``: the same history
+    the service has when outcomes are reported as they happen. Outcomes of
+    orders neither stored nor in the file are ignored.
     """
 
     def valid_orders() -> Iterator[tuple[Order | None, str | None]]:
@@ -123,20 +203,31 @@ def score_stream(
     if store:
         from fraud.runtime import Runtime
 
+        pending = PendingOutcomes(outcomes)
         runtime = Runtime.start(settings)
         try:
+            for order_id in pending.order_ids():
+                if runtime.get_order(order_id) is not None:
+                    _record(runtime, pending.take(order_id))
             for order, error in valid_orders():
                 if order is None:
                     yield None, error
                 else:
-                    yield decision_json(runtime.score(order)), None
+                    decided = runtime.score(order)
+                    _record(runtime, pending.take(order.order_id))
+                    yield decision_json(decided), None
         finally:
             runtime.close()
         return
 
-    scorer = BatchScorer(settings, skip=skip)
+    scorer = BatchScorer(settings, skip=skip, outcomes=outcomes)
     for order, error in valid_orders():
         if order is None:
             yield None, error
         else:
             yield decision_json(scorer.score(order)), None
+
+
+def _record(runtime: Any, events: Iterable[OutcomeEvent]) -> None:
+    for order_id, outcome, at in events:
+        runtime.record_outcome(order_id, outcome, at)

@@ -25,6 +25,7 @@ from typing import Protocol, runtime_checkable
 from fraud.domain import FeatureValue, Outcome
 from fraud.errors import NotFound
 from fraud.keys import OrderKeys, order_keys
+from fraud.links import BAD_OUTCOMES, HORIZON, OutcomeLink, linked_outcome_features
 from fraud.money import amount_eur, default_fx_rates
 from fraud.schema import Order
 from fraud.times import utc
@@ -32,10 +33,15 @@ from fraud.times import utc
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 WINDOW = timedelta(days=30)
-"""The longest look-back of the windowed features; linked outcomes are all-time."""
+"""The longest look-back of the windowed features; linked outcomes reach back to
+:data:`fraud.links.HORIZON`."""
 
-LINKED_OUTCOMES = frozenset({Outcome.CHARGEBACK, Outcome.FRAUD_CONFIRMED, Outcome.REFUNDED})
-"""Outcomes that taint every order linked to the one they happened to."""
+LINKED_OUTCOMES = BAD_OUTCOMES
+
+LINK_LIMIT = 200
+"""Per linking key, only the latest this many orders of the window are read: a busy
+key (a carrier's NAT address) would otherwise load thousands. Customer counts per
+key are counted in full."""
 
 LINKING_KINDS = ("ip", "email", "phone", "device", "address", "card")
 
@@ -78,17 +84,21 @@ class HistorySnapshot:
     """A view's answer for one order, as of ``before``.
 
     ``linked``: orders sharing the account or any linking key, created in
-    ``[since, before)``. ``account``: the account's orders created before
-    ``before``, all time (empty for guests). ``outcomes``: the
-    :data:`LINKED_OUTCOMES` known before ``before`` of any order linked by
-    account or key and created before ``before``, all time. Each sorted oldest first.
+    ``[since, before)``, at most the latest :data:`LINK_LIMIT` per key.
+    ``account``: the account's orders created before ``before``, all time
+    (empty for guests). ``links``: the :data:`LINKED_OUTCOMES` known before
+    ``before`` of orders linked by account or key and created in
+    ``[before - HORIZON, before)``, one per (key kind, outcome). ``customers``:
+    per linking key kind the order has, the other customers (accounts, or
+    guests by e-mail) who used it in ``[since, before)``. Sorted oldest first.
     """
 
     before: datetime
     since: datetime
     linked: tuple[PastOrder, ...]
     account: tuple[PastOrder, ...]
-    outcomes: tuple[PastOutcome, ...]
+    links: tuple[OutcomeLink, ...]
+    customers: tuple[tuple[str, int], ...]
 
 
 @runtime_checkable
@@ -106,6 +116,15 @@ def account_identity(keys: OrderKeys) -> tuple[str, str]:
     if keys.account:
         return ("account", keys.account)
     return ("guest", keys.email)
+
+
+def identity_text(account: str | None, email: str) -> str:
+    """:func:`account_identity` as one string, the way the SQL view spells it."""
+    return f"a:{account}" if account else f"g:{email}"
+
+
+def link_sort_key(link: OutcomeLink) -> tuple[datetime, str, str, str, datetime]:
+    return (link.order_created_at, link.order_id, link.kind, link.outcome.value, link.at)
 
 
 def key_pairs(keys: OrderKeys) -> list[tuple[str, str]]:
@@ -203,26 +222,57 @@ class MemoryHistory:
     def lookup(self, keys: OrderKeys, before: datetime, since: datetime) -> HistorySnapshot:
         before, since = utc(before), utc(since)
         pairs = key_pairs(keys)
-        linked = {i for pair in pairs for i in _ids_between(self._index, pair, since, before)}
+        linked = {
+            i
+            for pair in pairs
+            if pair[0] != "account"
+            for i in _ids_between(self._index, pair, since, before)[-LINK_LIMIT:]
+        }
         account = (
             _ids_between(self._index, ("account", keys.account), None, before)
             if keys.account
             else []
         )
-        tainted = {i for pair in pairs for i in _ids_between(self._tainted, pair, None, before)}
-        events = [
-            e
-            for i in tainted
-            for e in self._outcomes[i]
-            if e.outcome in LINKED_OUTCOMES and e.at < before
-        ]
+        linked |= {i for i in account if self._orders[i].created_at >= since}
         return HistorySnapshot(
             before=before,
             since=since,
             linked=self._as_of(linked, before),
             account=self._as_of(account, before),
-            outcomes=tuple(sorted(events, key=_outcome_sort_key)),
+            links=self._links(keys, pairs, before),
+            customers=self._customers(keys, pairs, since, before),
         )
+
+    def _links(
+        self, keys: OrderKeys, pairs: list[tuple[str, str]], before: datetime
+    ) -> tuple[OutcomeLink, ...]:
+        found = []
+        for kind, value in pairs:
+            for i in _ids_between(self._tainted, (kind, value), before - HORIZON, before):
+                past = self._orders[i]
+                same = bool(keys.account) and past.account_id == keys.account
+                found += [
+                    OutcomeLink(kind, i, past.created_at, same, e.outcome, e.at)
+                    for e in self._outcomes[i]
+                    if e.outcome in LINKED_OUTCOMES and e.at < before
+                ]
+        return tuple(sorted(found, key=link_sort_key))
+
+    def _customers(
+        self, keys: OrderKeys, pairs: list[tuple[str, str]], since: datetime, before: datetime
+    ) -> tuple[tuple[str, int], ...]:
+        me = identity_text(keys.account, keys.email)
+        counts = []
+        for pair in pairs:
+            if pair[0] == "account":
+                continue
+            who = {
+                identity_text(p.account_id, p.keys.email)
+                for i in _ids_between(self._index, pair, since, before)
+                for p in (self._orders[i],)
+            }
+            counts.append((pair[0], len(who - {me})))
+        return tuple(counts)
 
     def _as_of(self, ids: Iterable[str], before: datetime) -> tuple[PastOrder, ...]:
         """The orders with only the outcomes known before ``before``, oldest first."""
@@ -266,8 +316,8 @@ def history_features(
     return {
         "account_age_days": account_age_days(order),
         **account_features(keys, t, account),
-        **key_features(keys, t, earlier),
-        **linked_outcome_features(t, snapshot.outcomes),
+        **key_features(keys, t, earlier, dict(snapshot.customers)),
+        **linked_outcome_features(t, snapshot.links, dict(snapshot.customers)),
         **habit_features(order, keys, t, amount, account),
     }
 
@@ -303,15 +353,17 @@ def account_features(
         "account_distinct_devices_30d",
         "account_prior_orders",
         "account_prior_paid_orders",
+        "account_addresses_1h",
     )
     if not keys.account:
         return dict.fromkeys(names)
-    day, month = _within(account, t, DAY), _within(account, t, WINDOW)
+    hour, day = _within(account, t, HOUR), _within(account, t, DAY)
+    month = _within(account, t, WINDOW)
     paid = sum(
         1 for p in account if any(e.outcome is Outcome.PAID and e.at < t for e in p.outcomes)
     )
     values = (
-        len(_within(account, t, HOUR)),
+        len(hour),
         len(day),
         len(month),
         _distinct(day, "card"),
@@ -321,6 +373,7 @@ def account_features(
         _distinct(month, "device"),
         len(account),
         paid,
+        len({p.keys.address for p in hour} | {keys.address}),
     )
     return dict(zip(names, values, strict=True))
 
@@ -333,10 +386,14 @@ def _other_accounts(orders: Iterable[PastOrder], me: tuple[str, str]) -> int:
     return len({p.identity for p in orders} - {me})
 
 
-def key_features(keys: OrderKeys, t: datetime, earlier: list[PastOrder]) -> dict[str, FeatureValue]:
+def key_features(
+    keys: OrderKeys, t: datetime, earlier: list[PastOrder], customers: Mapping[str, int]
+) -> dict[str, FeatureValue]:
     """Earlier orders and other accounts sharing this order's IP, e-mail, phone...
 
     A key the order lacks (no phone, device or card) gives ``None``, not 0.
+    ``customers``: other customers per key kind over the whole window, counted by
+    the view (``earlier`` holds at most :data:`LINK_LIMIT` orders per key).
     """
     me = account_identity(keys)
 
@@ -356,29 +413,14 @@ def key_features(keys: OrderKeys, t: datetime, earlier: list[PastOrder]) -> dict
         "ip_orders_1h": orders("ip", HOUR),
         "ip_orders_24h": orders("ip", DAY),
         "ip_accounts_24h": accounts("ip", DAY),
-        "ip_accounts_30d": accounts("ip", WINDOW),
-        "email_accounts_30d": accounts("email", WINDOW),
-        "phone_accounts_30d": accounts("phone", WINDOW),
-        "device_accounts_30d": accounts("device", WINDOW),
+        "ip_accounts_30d": customers.get("ip"),
+        "email_accounts_30d": customers.get("email"),
+        "phone_accounts_30d": customers.get("phone"),
+        "device_accounts_30d": customers.get("device"),
         "device_orders_24h": orders("device", DAY),
-        "address_accounts_30d": accounts("address", WINDOW),
-        "card_accounts_30d": accounts("card", WINDOW),
+        "address_accounts_30d": customers.get("address"),
+        "card_accounts_30d": customers.get("card"),
         "card_orders_24h": orders("card", DAY),
-    }
-
-
-def linked_outcome_features(
-    t: datetime, outcomes: Iterable[PastOutcome]
-) -> dict[str, FeatureValue]:
-    """Linked earlier orders with a bad outcome known before t (each order counted once)."""
-    seen: dict[Outcome, set[str]] = {o: set() for o in LINKED_OUTCOMES}
-    for event in outcomes:
-        if event.outcome in seen and event.at < t:
-            seen[event.outcome].add(event.order_id)
-    return {
-        "linked_chargebacks": len(seen[Outcome.CHARGEBACK]),
-        "linked_fraud_confirmed": len(seen[Outcome.FRAUD_CONFIRMED]),
-        "linked_refunds": len(seen[Outcome.REFUNDED]),
     }
 
 

@@ -15,6 +15,23 @@ Generated from the code by `scripts/gen-signals-doc.py`; a test keeps it in sync
 Each signal family is a module under `fraud/signals/`. `None` means unknown (for
 example no phone was given): rules treat unknown as "no evidence", the model as missing.
 Kinds: `num` number, `bool` yes/no, `cat` category, `text` shown to reviewers only.
+
+**Linked outcomes** (`linked_fraud_weight`, `linked_fraud_strong`,
+`linked_refund_weight`) are weighed, not counted (`fraud/links.py`). An earlier
+order with a chargeback, confirmed fraud or refund known before this order links
+through each key the two share; the link weighs *control x specificity x
+recency*: control is 1 for a key the fraudster chooses (shipping address,
+device, and e-mail or phone of another account or guest) and 0.3 for a card or
+IP address, 0.2 for the account itself (a victim's identity brings those: after a
+stolen card or a taken-over account the real owner keeps ordering);
+specificity is 1 / the other customers who used the key in the 30 days before
+(at least 1), so a carrier's NAT address or an office network shared by twenty
+customers passes on a twentieth; recency halves the weight every 90 days, and
+links older than 365 days are not read. Each linked order counts once, by its
+strongest link. One link through an IP, card or account weighs at most 0.3,
+below the 0.35 of the `linked_fraud_weight` rule. History reads at most the
+latest 200 orders per key in the 30-day window (customer counts are counted in
+full), so a busy key costs no more than a quiet one.
 """
 
 

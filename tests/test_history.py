@@ -189,20 +189,31 @@ def test_distinct_cards_ips_addresses_devices_per_account(build_view: ViewBuilde
     assert f["account_distinct_addresses_30d"] == 2
 
 
+def _stranger(**overrides: object) -> dict:
+    """Overrides for an order sharing nothing with the default one, unless overridden."""
+    base = {
+        "customer": {"account_id": "C-X", "email": "x@example.org", "phone": None},
+        "ip_address": "192.0.2.77",
+        "device_id": None,
+        "shipping_address": {"postal_code": "9999 ZZ"},
+        "payment": {"card_last4": "0000"},
+    }
+    for key, value in overrides.items():
+        base[key] = {**base[key], **value} if isinstance(value, dict) else value  # type: ignore[dict-item]
+    return base
+
+
 def test_linked_bad_outcomes_count_only_when_known_before_the_order(
     build_view: ViewBuilder,
 ) -> None:
     linked = {"device_id": "dev-shared"}
-    old = make_order(created_at=at(days=-200), customer={"account_id": "C-9"}, **linked)
-    recent = make_order(created_at=at(days=-5), customer={"account_id": "C-8"}, **linked)
-    unrelated = make_order(
-        created_at=at(days=-5),
-        **guest(customer={"email": "z@example.org", "phone": None}),
-        ip_address="192.0.2.77",
-        device_id=None,
-        shipping_address={"postal_code": "9999 ZZ"},
-        payment={"card_last4": "0000"},
+    old = make_order(
+        created_at=at(days=-200), **_stranger(customer={"account_id": "C-9"}, **linked)
     )
+    recent = make_order(
+        created_at=at(days=-5), **_stranger(customer={"account_id": "C-8"}, **linked)
+    )
+    unrelated = make_order(created_at=at(days=-5), **_stranger())
     order = make_order(created_at=at(), **linked)
     outcomes = [
         (old.order_id, Outcome.CHARGEBACK, T0 - timedelta(days=150)),  # known: counts
@@ -211,9 +222,102 @@ def test_linked_bad_outcomes_count_only_when_known_before_the_order(
         (unrelated.order_id, Outcome.CHARGEBACK, T0 - timedelta(days=1)),  # not linked
     ]
     f = features_of(order, build_view([old, recent, unrelated, order], outcomes))
-    assert f["linked_chargebacks"] == 1
-    assert f["linked_fraud_confirmed"] == 0
-    assert f["linked_refunds"] == 1
+    assert 0 < f["linked_fraud_weight"] < 0.5  # 200 days old: faded past two half-lives
+    assert f["linked_refund_weight"] > 0
+    assert f["email_linked_fraud"] == 0
+
+
+def test_a_busy_ip_passes_on_only_a_sliver_of_its_fraud(build_view: ViewBuilder) -> None:
+    nat = {"ip_address": "198.51.100.10"}
+    crowd = [
+        make_order(
+            created_at=at(days=-1, hours=-i),
+            **_stranger(customer={"account_id": f"C-{i}", "email": f"c{i}@example.org"}, **nat),
+        )
+        for i in range(9)
+    ]
+    fraud = crowd[0]
+    honest = make_order(created_at=at(), **nat)
+    quiet_ip = make_order(created_at=at(), **{**nat, "ip_address": "198.51.100.99"})
+    lone = make_order(created_at=at(days=-2), **_stranger(ip_address="198.51.100.99"))
+    outcomes = [
+        (fraud.order_id, Outcome.CHARGEBACK, T0 - timedelta(hours=1)),
+        (lone.order_id, Outcome.CHARGEBACK, T0 - timedelta(hours=1)),
+    ]
+    view = build_view([*crowd, lone, honest, quiet_ip], outcomes)
+    busy, quiet = features_of(honest, view), features_of(quiet_ip, view)
+    assert busy["ip_accounts_30d"] == 9
+    assert 0 < busy["linked_fraud_weight"] < quiet["linked_fraud_weight"] <= 0.3
+    assert busy["linked_fraud_strong"] == quiet["linked_fraud_strong"] == 0
+
+
+def test_fraud_through_a_shared_email_counts_across_accounts_not_on_the_same_account(
+    build_view: ViewBuilder,
+) -> None:
+    shared = {"email": "jan.jansen@example.nl", "phone": "+31612345678"}
+    other_account = make_order(
+        created_at=at(days=-10), **_stranger(customer={"account_id": "C-2", **shared})
+    )
+    as_guest = make_order(
+        created_at=at(days=-9),
+        **_stranger(customer={**shared, "account_id": None, "account_created_at": None}),
+    )
+    order = make_order(created_at=at(), customer={"account_id": "C-1", **shared})
+    outcomes = [
+        (other_account.order_id, Outcome.CHARGEBACK, T0 - timedelta(days=1)),
+        (as_guest.order_id, Outcome.FRAUD_CONFIRMED, T0 - timedelta(days=1)),
+    ]
+    f = features_of(order, build_view([other_account, as_guest, order], outcomes))
+    assert f["email_linked_fraud"] == 2
+    assert f["phone_linked_fraud"] == 2
+    assert f["linked_fraud_strong"] == 2
+    assert f["linked_fraud_weight"] > 0.5
+
+    # the victim of a taken-over account: the fraud was on their own account
+    taken_over = make_order(
+        created_at=at(days=-10),
+        **_stranger(customer={"account_id": "C-1", **shared}, ip_address="192.0.2.200"),
+    )
+    own = features_of(order, build_view([taken_over, order], [
+        (taken_over.order_id, Outcome.CHARGEBACK, T0 - timedelta(days=1))
+    ]))
+    assert own["email_linked_fraud"] == own["phone_linked_fraud"] == 0
+    assert own["linked_fraud_strong"] == 0
+    assert 0 < own["linked_fraud_weight"] <= 0.2
+
+
+def test_a_link_fades_with_time(build_view: ViewBuilder) -> None:
+    def weight(days_ago: float) -> float:
+        earlier = make_order(
+            created_at=at(days=-days_ago), **_stranger(shipping_address={"postal_code": "3511 AZ"})
+        )
+        order = make_order(created_at=at(), shipping_address={"postal_code": "3511 AZ"})
+        view = build_view([earlier, order], [(earlier.order_id, Outcome.CHARGEBACK, at_t(-0.5))])
+        return features_of(order, view)["linked_fraud_weight"]
+
+    assert weight(1) > weight(90) > weight(300) > 0
+    assert weight(400) == 0  # beyond the horizon
+
+
+def at_t(days: float) -> datetime:
+    return T0 + timedelta(days=days)
+
+
+def test_addresses_an_account_shipped_to_within_the_hour(build_view: ViewBuilder) -> None:
+    earlier = [
+        make_order(created_at=at(minutes=-50), shipping_address={"postal_code": "1011 AB"}),
+        make_order(created_at=at(minutes=-20), shipping_address={"postal_code": "1012 AB"}),
+        make_order(created_at=at(minutes=-10), shipping_address={"postal_code": "1012 AB"}),
+        make_order(created_at=at(minutes=-70), shipping_address={"postal_code": "1013 AB"}),
+    ]
+    order = make_order(created_at=at(), shipping_address={"postal_code": "1014 AB"})
+    f = features_of(order, build_view([*earlier, order], []))
+    assert f["account_addresses_1h"] == 3
+    alone = make_order(created_at=at(days=-1))
+    assert features_of(alone, build_view([alone], []))["account_addresses_1h"] == 1
+    assert features_of(
+        make_order(created_at=at(), **guest()), build_view([], [])
+    )["account_addresses_1h"] is None
 
 
 def test_an_outcome_reported_for_the_exact_order_time_is_not_yet_known(
@@ -227,7 +331,7 @@ def test_an_outcome_reported_for_the_exact_order_time_is_not_yet_known(
     ]
     f = features_of(order, build_view([past, order], outcomes))
     assert f["account_prior_paid_orders"] == 0
-    assert f["linked_chargebacks"] == 0
+    assert f["linked_fraud_weight"] == 0
 
 
 def test_prior_paid_orders_and_habits_of_the_account(build_view: ViewBuilder) -> None:
@@ -344,5 +448,37 @@ def test_sql_history_gives_the_same_snapshots_and_features_as_memory_history(
             keys, t = order_keys(order), order.created_at
             assert sql.lookup(keys, t, t - WINDOW) == memory.lookup(keys, t, t - WINDOW)
             assert features_of(order, sql) == features_of(order, memory), order.order_id
+    finally:
+        sql._source.dispose()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_a_busy_key_is_read_up_to_the_limit_alike_in_sql_and_memory(
+    backend: str, new_database: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fraud.history
+    import fraud.store.history
+
+    monkeypatch.setattr(fraud.history, "LINK_LIMIT", 3)
+    monkeypatch.setattr(fraud.store.history, "LINK_LIMIT", 3)
+    # statements are compiled once per process with the limit in them: start afresh
+    monkeypatch.setattr(fraud.store.history, "_STATEMENTS", {})
+    orders, outcomes = sample()
+    sql = store_all(new_database(backend), orders, outcomes)
+    memory = MemoryHistory.from_orders(orders, outcomes, FX)
+    try:
+        late = sorted(orders, key=lambda o: o.created_at)[-1]
+        keys, t = order_keys(late), late.created_at
+        snapshot = memory.lookup(keys, t, t - WINDOW)
+        assert sql.lookup(keys, t, t - WINDOW) == snapshot
+        mine = keys.account
+        by_ip = [p for p in snapshot.linked if p.keys.ip == keys.ip and p.account_id != mine]
+        assert len(by_ip) <= 3
+        on_ip = [
+            o for o in orders if str(o.ip_address) == keys.ip and t - WINDOW <= o.created_at < t
+        ]
+        assert len(on_ip) > 3  # the limit did cut
     finally:
         sql._source.dispose()

@@ -115,4 +115,4 @@ def test_online_and_batch_give_identical_features_and_decisions(
         assert {online[o.order_id].decision.versions.model for o in orders} == {"parity"}
         assert any(r.source == "model" for o in orders for r in online[o.order_id].decision.reasons)
         # the history features really vary, so the comparison means something
-        assert frame["ip_orders_24h"].max() > 0 and frame["linked_chargebacks"].notna().all()
+        assert frame["ip_orders_24h"].max() > 0 and frame["linked_fraud_weight"].notna().all()

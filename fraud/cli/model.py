@@ -111,7 +111,10 @@ def train_command(
     gap_days: Annotated[
         float, typer.Option(help="Days skipped between training and validation (label delay)")
     ] = 7.0,
-    valid_days: Annotated[float, typer.Option(help="Last days of orders used to validate")] = 21.0,
+    valid_days: Annotated[
+        float, typer.Option(help="Days of orders used to validate: the latest whose labels "
+                            "have matured at the cut-off")
+    ] = 21.0,
     out_dir: Annotated[
         Path | None, typer.Option(help="Model folder (default: FRAUD_MODEL_DIR)")
     ] = None,
@@ -131,7 +134,7 @@ def train_command(
     from fraud.model.evaluate import Costs
     from fraud.model.registry import ModelRegistry
     from fraud.model.report import summary_text, write_report
-    from fraud.model.train import TrainConfig, train
+    from fraud.model.train import TrainConfig, split_explanation, train
 
     settings = settings_or_exit()
     raw = _load(settings, orders, outcomes, from_store, source, skip_bad)
@@ -145,6 +148,7 @@ def train_command(
                            promote_version=promote, progress=advance)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    typer.echo(split_explanation(result))
     typer.echo(summary_text(result.evaluation.metrics))
     if report is not None:
         write_report(result.evaluation, report, Costs.from_settings(settings),

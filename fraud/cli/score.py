@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,6 +35,13 @@ def score(
             "e.g. the skip_signals listed in an import's source.json"
         ),
     ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            help="Outcome events (order_id, outcome, at; JSONL or CSV) reported beside the "
+            "orders: each counts in history from its own time on, as if reported to the service"
+        ),
+    ] = None,
 ) -> None:
     """Score orders, printing one decision (JSON) per line. Bad lines are reported with their
     line number on stderr and skipped; the exit code is 1 if any line was bad."""
@@ -48,11 +56,14 @@ def score(
     if unknown:
         known = ", ".join(s.name for s in registered_signals())
         raise fail(f"unknown signal {', '.join(unknown)}; known: {known}")
+    events = _outcome_events(outcomes)
     bad = scored = 0
     began = time.monotonic()
     with open_text(file) as stream, progress_bar("orders scored") as advance:
         lines = iter_json_lines(stream, file)
-        for out, error in score_stream(lines, settings, store=store, skip=skip, source=file):
+        for out, error in score_stream(
+            lines, settings, store=store, skip=skip, source=file, outcomes=events
+        ):
             if error is not None:
                 bad += 1
                 typer.echo(error, err=True)
@@ -65,3 +76,17 @@ def score(
          f"decisions on stdout, {where}" + (f"; {bad:,} bad lines skipped" if bad else ""))
     if bad:
         raise typer.Exit(1)
+
+
+def _outcome_events(path: Path | None) -> list:
+    if path is None:
+        return []
+    from fraud.batch import read_outcome_events
+    from fraud.errors import FraudError
+
+    if not path.exists():
+        raise fail(f"{path}: no such file")
+    try:
+        return read_outcome_events(path)
+    except FraudError as exc:
+        raise fail(exc.message) from None

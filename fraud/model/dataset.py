@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,14 @@ class RawData:
         if not times:
             raise ValueError("no orders in the data")
         return max(times)
+
+    def as_of(self, cutoff: datetime) -> RawData:
+        """What the shop had at ``cutoff``: orders created and outcomes reported by then."""
+        cutoff = utc(cutoff)
+        orders = tuple(o for o in self.orders if utc(o.created_at) <= cutoff)
+        kept = {o.order_id for o in orders}
+        events = tuple(e for e in self.outcomes if e.at <= cutoff and e.order_id in kept)
+        return RawData(orders, events, self.source)
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,35 @@ def default_split(created_at: pd.Series, gap_days: float, valid_days: float) -> 
     t = pd.to_datetime(created_at, utc=True)
     valid_end = t.max().to_pydatetime() + timedelta(seconds=1)
     train_end = valid_end - timedelta(days=valid_days + gap_days)
+    return TimeSplit(train_end, timedelta(days=gap_days), valid_end)
+
+
+def matured_split(
+    created_at: pd.Series, policy: LabelPolicy, gap_days: float, valid_days: float
+) -> TimeSplit:
+    """Validate on the latest ``valid_days`` of orders whose labels have matured at the
+    cut-off (created at least ``policy.maturity`` before it); train on the orders
+    before them, ``gap_days`` earlier.
+
+    Orders younger than the maturity have no label yet unless a fraud outcome came
+    early: validating on them would count only the quickly caught fraud and no good
+    orders at all. On data whose last order is older than the maturity (an export
+    of the past) this is the plain "last ``valid_days`` of orders" split.
+    """
+    t = pd.to_datetime(created_at, utc=True)
+    if t.empty:
+        raise ValueError("no orders before the cut-off")
+    matured = policy.cutoff - policy.maturity
+    valid_end = min(t.max().to_pydatetime() + timedelta(seconds=1), matured + timedelta(seconds=1))
+    train_end = valid_end - timedelta(days=valid_days + gap_days)
+    if train_end <= t.min().to_pydatetime():
+        raise ValueError(
+            f"at the cut-off {policy.cutoff.isoformat()} only orders created by "
+            f"{matured.isoformat()} have matured labels ({policy.maturity.days} days), and "
+            f"{valid_days:g} validation days plus a {gap_days:g}-day gap before that leave no "
+            f"orders to train on (the first is from {t.min().isoformat()}): shorten "
+            "--maturity-days, --valid-days or --gap-days, or move the cut-off later"
+        )
     return TimeSplit(train_end, timedelta(days=gap_days), valid_end)
 
 
@@ -322,7 +359,3 @@ def build_dataset(
 
 def _as_float(value: Any) -> float:
     return float("nan") if value is None else float(value)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -331,9 +331,20 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "address_accounts_30d": _counted("{} shipped to this address in 30 days", "other account"),
     "card_accounts_30d": _counted("{} used this card in 30 days", "other account"),
     "card_orders_24h": _counted("{} with this card in 24 hours", "order"),
-    "linked_chargebacks": _counted("{} with a chargeback linked to this one", "earlier order"),
-    "linked_fraud_confirmed": _counted("{} confirmed as fraud linked to this one", "earlier order"),
-    "linked_refunds": _counted("{} refunded linked to this one", "earlier order"),
+    "linked_fraud_weight": _fmt("Weight of earlier fraud linked to this order: {}"),
+    "linked_fraud_strong": _counted(
+        "{} with fraud linked by an address, device, e-mail or phone few share", "earlier order"
+    ),
+    "linked_refund_weight": _fmt("Weight of earlier refunds linked to this order: {}"),
+    "email_linked_fraud": _counted(
+        "{} of another customer with this e-mail ended in fraud", "earlier order"
+    ),
+    "phone_linked_fraud": _counted(
+        "{} of another customer with this phone number ended in fraud", "earlier order"
+    ),
+    "account_addresses_1h": _counted(
+        "Account shipped to {} within an hour", "address", "different addresses"
+    ),
     "account_prior_orders": _counted("{} by this account before", "order"),
     "account_prior_paid_orders": _counted("{} by this account paid before", "order"),
     "first_order_from_country": _BOOL(

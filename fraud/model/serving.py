@@ -310,11 +310,8 @@ class ServedModel:
         return np.asarray(self.calibration(self._booster_raw(self.encode_frame(frame))))
 
     def _booster_raw(self, matrix: np.ndarray) -> np.ndarray:
-        # Booster.predict is typed for sparse input and pred_contrib too; dense raw
-        # scores are one ndarray, which asarray returns as it is.
-        return np.asarray(
-            self.booster.predict(matrix, raw_score=self._raw_type == _PREDICT_RAW, num_threads=1)
-        )
+        raw = self.booster.predict(matrix, raw_score=self._raw_type == _PREDICT_RAW, num_threads=1)
+        return np.asarray(raw)
 
     # -- the fast path ------------------------------------------------------------------
 

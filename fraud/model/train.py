@@ -29,7 +29,7 @@ from fraud.model.dataset import (
     TimeSplit,
     build_dataset,
     data_fingerprint,
-    default_split,
+    matured_split,
 )
 from fraud.model.estimator import FraudModel, catalogue_kinds
 from fraud.model.evaluate import Evaluation, compare_on_dataset, headline
@@ -247,9 +247,13 @@ def train(
     config = config or TrainConfig()
     created = now or datetime.now(UTC)
     policy = LabelPolicy(config.cutoff or raw.last_event_time(), config.maturity)
+    raw = raw.as_of(policy.cutoff)  # as the shop stood then: no later order or outcome
     rules = load_rules(settings.rules_path)
+    split = matured_split(
+        pd.Series([o.created_at for o in raw.orders], dtype=object),
+        policy, config.gap_days, config.valid_days,
+    )
     dataset = build_dataset(raw, policy, settings, rules=rules, progress=progress)
-    split = default_split(dataset.created_at, config.gap_days, config.valid_days)
     train_mask, valid_mask = split.masks(dataset.created_at)
     train_rows = train_mask & dataset.labelled
     _require_both_classes(dataset, train_rows, "training")
@@ -271,6 +275,21 @@ def train(
     if promote_version:
         promote(folder.parent, version)
     return TrainResult(version, folder, model, evaluation, card, dataset, split)
+
+
+def split_explanation(result: TrainResult) -> str:
+    """The cut-off and the split in words, for the command's output."""
+    policy, split = result.dataset.policy, result.split
+    maturity = policy.maturity.total_seconds() / 86400
+    return (
+        f"cut-off {policy.cutoff.isoformat()}: {len(result.dataset)} orders created by then, "
+        "labels as known then (later orders and outcomes unused)\n"
+        f"train: orders before {split.train_end.isoformat()}\n"
+        f"validate: orders from {split.valid_start.isoformat()} to "
+        f"{split.valid_end.isoformat()}, the latest whose labels have matured "
+        f"({maturity:g} days before the cut-off: later orders may still get chargebacks, so "
+        "their figures would count only the fraud caught early)"
+    )
 
 
 def _require_both_classes(dataset: Dataset, rows: np.ndarray, what: str) -> None:

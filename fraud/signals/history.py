@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 _ACCOUNTS = "distinct other accounts (a guest checkout counts as the account of its e-mail)"
 _LINKED = "Earlier orders sharing the account, IP, e-mail, phone, device, address or card"
 _EMPTY = "empty without"
+_WEIGHED = (
+    "who controls the linking key (a fraudster: shipping address, device, e-mail, phone; "
+    "a victim's identity: card, account, IP), how many customers share it and how long "
+    "ago the linked order was (half-life 90 days)"
+)
 
 
 def _f(name: str, kind: str, description: str) -> Feature:
@@ -61,9 +66,43 @@ FEATURES = (
         "num",
         f"Orders with the same card in the 24 hours before; {_EMPTY} a card.",
     ),
-    _f("linked_chargebacks", "num", f"{_LINKED} with a chargeback known before this order."),
-    _f("linked_fraud_confirmed", "num", f"{_LINKED} confirmed as fraud before this order."),
-    _f("linked_refunds", "num", f"{_LINKED} refunded before this order."),
+    _f(
+        "linked_fraud_weight",
+        "num",
+        f"{_LINKED} with a chargeback or confirmed fraud known before this order, each "
+        f"weighed by {_WEIGHED}; about 1 for one recent link through a key only this "
+        "customer used.",
+    ),
+    _f(
+        "linked_fraud_strong",
+        "num",
+        "Earlier orders with a chargeback or confirmed fraud linked through a key the "
+        "fraudster controls (shipping address, device, or e-mail or phone of another "
+        "account) that few customers share, recently.",
+    ),
+    _f(
+        "linked_refund_weight",
+        "num",
+        f"{_LINKED} refunded before this order, weighed like linked_fraud_weight.",
+    ),
+    _f(
+        "email_linked_fraud",
+        "num",
+        "Earlier orders of another account or guest with the same e-mail address that "
+        "ended in a chargeback or confirmed fraud known before this order.",
+    ),
+    _f(
+        "phone_linked_fraud",
+        "num",
+        "Earlier orders of another account or guest with the same phone number that ended "
+        f"in a chargeback or confirmed fraud known before this order; {_EMPTY} a phone.",
+    ),
+    _f(
+        "account_addresses_1h",
+        "num",
+        "Different shipping addresses of the account in the hour up to and including this "
+        "order (1 for an ordinary order); empty for a guest.",
+    ),
     _f("account_prior_orders", "num", "All earlier orders of the account; empty for a guest."),
     _f(
         "account_prior_paid_orders",

@@ -1,9 +1,11 @@
 """``SqlHistory``: the history view over the store's tables.
 
-Two indexed queries per look-up, whatever the number of features: one for the
-orders linked in the window plus the account's whole past (with the outcomes
-known by then), one for bad outcomes linked all-time. Both start from the
-covering index on ``order_keys (kind, value, created_at, order_id)``.
+Three indexed queries per look-up, whatever the number of features: the orders
+linked in the window (the latest :data:`~fraud.history.LINK_LIMIT` per key)
+plus the account's whole past, with the outcomes known by then; the number of
+customers per key in the window (a count, never the rows); and the bad outcomes
+linked within :data:`~fraud.links.HORIZON`, one row per linking key. All start
+from the covering index on ``order_keys (kind, value, created_at, order_id)``.
 
 The queries run on every scored order, so they are SQL text compiled once per
 shape of order (which keys it has) and dialect and run on the DBAPI connection
@@ -23,14 +25,18 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
 from fraud.history import (
+    LINK_LIMIT,
     LINKED_OUTCOMES,
     HistorySnapshot,
     PastOrder,
     PastOutcome,
+    identity_text,
     key_pairs,
+    link_sort_key,
     utc,
 )
 from fraud.keys import OrderKeys
+from fraud.links import HORIZON, OutcomeLink
 from fraud.store.codecs import UTCDateTime, time_from_db
 from fraud.store.statements import (
     RawConnection,
@@ -50,6 +56,10 @@ _ORDER_COLUMNS = (
 )
 
 
+# who placed an order, spelt as fraud.history.identity_text does
+_IDENTITY = "CASE WHEN o.account_id IS NULL THEN 'g:' || o.email_key ELSE 'a:' || o.account_id END"
+
+
 def _key_match(i: int, windowed: bool) -> str:
     """Order ids under the i-th (kind, value) pair before t (and since, if windowed)."""
     sql = (
@@ -59,10 +69,19 @@ def _key_match(i: int, windowed: bool) -> str:
     return sql + " AND k.created_at >= :since" if windowed else sql
 
 
+def _latest(i: int) -> str:
+    """The latest LINK_LIMIT order ids under the i-th pair in [since, before)."""
+    return (
+        f"SELECT order_id FROM ({_key_match(i, windowed=True)} "  # noqa: S608 - fixed names; values are bound
+        f"ORDER BY k.created_at DESC, k.order_id DESC LIMIT {LINK_LIMIT}) latest{i}"
+    )
+
+
 def orders_sql(n_keys: int, has_account: bool) -> str:
-    """Orders linked in [since, before) plus the account's orders before t, with
-    the outcomes known before t (one row per outcome, or one without)."""
-    parts = [_key_match(i, windowed=True) for i in range(int(has_account), n_keys)]
+    """Orders linked in [since, before) (the latest LINK_LIMIT per key) plus the
+    account's orders before t, with the outcomes known before t (one row per
+    outcome, or one without)."""
+    parts = [_latest(i) for i in range(int(has_account), n_keys)]
     if has_account:  # pair 0 is the account: its whole past, not just the window
         parts.append(_key_match(0, windowed=False))
     return (
@@ -72,12 +91,27 @@ def orders_sql(n_keys: int, has_account: bool) -> str:
     )
 
 
-def outcomes_sql(n_keys: int) -> str:
-    """Bad outcomes known before t, of orders linked all-time by any key."""
-    ids = " UNION ALL ".join(_key_match(i, windowed=False) for i in range(n_keys))
-    return (
-        "SELECT oc.order_id, oc.outcome, oc.at FROM outcomes oc "  # noqa: S608 - fixed names; values are bound
-        f"WHERE oc.order_id IN ({ids}) AND oc.at < :before AND {_BAD}"
+def customers_sql(n_keys: int, has_account: bool) -> str:
+    """Per linking key (by position), the other customers who used it in [since, before)."""
+    parts = [
+        f"SELECT {i}, COUNT(DISTINCT {_IDENTITY}) FROM order_keys k "  # noqa: S608 - fixed names; values are bound
+        f"JOIN orders o ON o.order_id = k.order_id WHERE k.kind = :kind{i} "
+        f"AND k.value = :value{i} AND k.created_at >= :since AND k.created_at < :before "
+        f"AND {_IDENTITY} <> :me"
+        for i in range(int(has_account), n_keys)
+    ]
+    return " UNION ALL ".join(parts)
+
+
+def links_sql(n_keys: int) -> str:
+    """Bad outcomes known before t of orders linked by each key within the horizon."""
+    return " UNION ALL ".join(
+        "SELECT k.kind, k.order_id, k.created_at, o.account_id, oc.outcome, oc.at "  # noqa: S608 - fixed names; values are bound
+        "FROM order_keys k JOIN outcomes oc ON oc.order_id = k.order_id "
+        f"JOIN orders o ON o.order_id = k.order_id WHERE k.kind = :kind{i} "
+        f"AND k.value = :value{i} AND k.created_at >= :horizon AND k.created_at < :before "
+        f"AND oc.at < :before AND {_BAD}"
+        for i in range(n_keys)
     )
 
 
@@ -94,7 +128,7 @@ class SqlHistory:
 
     def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
         self._source = source
-        self._statements: dict[tuple[str, int, bool], tuple[Statement, Statement]] = {}
+        self._statements = _STATEMENTS
 
     @contextmanager
     def _connection(self) -> Iterator[RawConnection]:
@@ -110,14 +144,15 @@ class SqlHistory:
 
     def _prepared(
         self, dialect: Any, n_keys: int, has_account: bool
-    ) -> tuple[Statement, Statement]:
+    ) -> tuple[Statement, Statement, Statement]:
         """SQL per dialect and shape (which keys the order has), compiled once."""
         shape = (dialect.name, n_keys, has_account)
         found = self._statements.get(shape)
         if found is None:
             found = self._statements[shape] = (
                 _compiled(orders_sql(n_keys, has_account), dialect),
-                _compiled(outcomes_sql(n_keys), dialect),
+                _compiled(customers_sql(n_keys, has_account), dialect),
+                _compiled(links_sql(n_keys), dialect),
             )
         return found
 
@@ -125,32 +160,62 @@ class SqlHistory:
         before, since = utc(before), utc(since)
         pairs = key_pairs(keys)
         with self._connection() as conn:
-            params: dict[str, Any] = {"before": before, "since": since}
+            params: dict[str, Any] = {
+                "before": before,
+                "since": since,
+                "horizon": before - HORIZON,
+                "me": identity_text(keys.account, keys.email),
+            }
             for i, (kind, value) in enumerate(pairs):
                 params[f"kind{i}"], params[f"value{i}"] = kind, value
             shape = (conn.dialect, len(pairs), bool(keys.account))
-            orders_stmt, outcomes_stmt = self._prepared(*shape)
+            orders_stmt, customers_stmt, links_stmt = self._prepared(*shape)
             order_rows = _fetch(conn, orders_stmt, params)
-            outcome_rows = _fetch(conn, outcomes_stmt, params)
+            customer_rows = _fetch(conn, customers_stmt, params)
+            link_rows = _fetch(conn, links_stmt, params)
         time_out = time_from_db
         found = _past_orders(order_rows, time_out)
+        counts = {int(i): int(n) for i, n in customer_rows}
         return HistorySnapshot(
             before=before,
             since=since,
             linked=tuple(p for p in found if p.created_at >= since),
             account=tuple(p for p in found if keys.account and p.account_id == keys.account),
-            outcomes=tuple(
+            links=tuple(
                 sorted(
-                    (PastOutcome(r[0], Outcome(r[1]), time_out(r[2])) for r in outcome_rows),
-                    key=lambda e: (e.at, e.order_id, e.outcome.value),
+                    (
+                        OutcomeLink(
+                            kind=r[0],
+                            order_id=r[1],
+                            order_created_at=time_out(r[2]),
+                            same_account=bool(keys.account) and r[3] == keys.account,
+                            outcome=Outcome(r[4]),
+                            at=time_out(r[5]),
+                        )
+                        for r in link_rows
+                    ),
+                    key=link_sort_key,
                 )
+            ),
+            customers=tuple(
+                (kind, counts.get(i, 0))
+                for i, (kind, _) in enumerate(pairs)
+                if kind != "account"
             ),
         )
 
 
+# per process, not per view: the service makes a view per scored order
+_STATEMENTS: dict[tuple[str, int, bool], tuple[Statement, Statement, Statement]] = {}
+
+
 def _compiled(sql: str, dialect: Any) -> Statement:
     """SQL text compiled for ``dialect``, its window bounds bound as store times."""
-    times = [bindparam(n, type_=UTCDateTime) for n in ("before", "since") if f":{n}" in sql]
+    times = [
+        bindparam(n, type_=UTCDateTime)
+        for n in ("before", "since", "horizon")
+        if f":{n}" in sql
+    ]
     return compile_statement(text(sql).bindparams(*times), dialect)
 
 

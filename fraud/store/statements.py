@@ -31,21 +31,31 @@ class Statement:
     its columns' types."""
 
     sql: str
-    positions: tuple[str, ...] | None  # bind names in order, for positional drivers (SQLite)
-    binds: tuple[tuple[str, Processor], ...]
+    slots: tuple[tuple[str, Processor | None], ...]  # each parameter in the driver's order
+    positional: bool  # SQLite takes a tuple, psycopg a mapping
     results: Mapping[str, Processor]
     defaults: Mapping[str, Any]  # values fixed in the statement, such as a LIMIT
 
-    def params(self, values: Mapping[str, Any]) -> Any:
-        """``values`` encoded by their columns' types, in the driver's parameter style."""
-        if self.binds or self.defaults:
-            values = {**self.defaults, **values}
-            for name, process in self.binds:
-                if name in values:
-                    values[name] = process(values[name])
-        if self.positions is None:
-            return values
-        return tuple(values[name] for name in self.positions)
+    def params(self, values: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> Any:
+        """``values`` encoded by their columns' types, in the driver's parameter style.
+
+        A value is encoded once however often it appears: a parameter repeated in
+        positional SQL, or (with one ``memo`` per batch of rows) a value shared by
+        several rows, such as the order time of every linking key.
+        """
+        memo = {} if memo is None else memo
+        encoded = []
+        for name, process in self.slots:
+            value = values[name] if name in values else self.defaults[name]
+            if process is not None:
+                key = (name, id(value))
+                if key not in memo:
+                    memo[key] = process(value)
+                value = memo[key]
+            encoded.append(value)
+        if self.positional:
+            return tuple(encoded)
+        return {name: value for (name, _), value in zip(self.slots, encoded, strict=True)}
 
     def row(self, names: Sequence[str], raw: Sequence[Any]) -> dict[str, Any]:
         """A fetched row as ``{column name: decoded value}``."""
@@ -59,14 +69,14 @@ class Statement:
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
     """Compile a Core statement (or a typed :func:`~sqlalchemy.text`) for ``dialect``."""
-    # DML, SELECT and text() compile to an SQLCompiler; compile() is typed for any
-    # clause (DDL too), hence the cast to reach the bind and position attributes.
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-    binds = []
-    for name, bind in compiled.binds.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binds.append((name, process))
+    processors = {  # by the parameter name as rendered in the SQL
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind, name in compiled.bind_names.items()
+    }
+    positional = bool(compiled.positional and compiled.positiontup)
+    order = compiled.positiontup if positional else list(processors)
+    slots = tuple((name, processors[name]) for name in order or ())
     results: dict[str, Processor] = {}
     if isinstance(statement, Select | TextClause):
         for column in getattr(statement, "selected_columns", ()):
@@ -75,10 +85,8 @@ def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 results[column.name] = process
-    positiontup = compiled.positiontup if compiled.positional else None
-    positions = tuple(positiontup) if positiontup else None
     defaults = {k: v for k, v in compiled.params.items() if v is not None}
-    return Statement(compiled.string, positions, tuple(binds), results, defaults)
+    return Statement(compiled.string, slots, positional, results, defaults)
 
 
 def insert_row(table: Table) -> Insert:
@@ -136,7 +144,8 @@ class RawConnection:
     def write_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.executemany(statement.sql, [statement.params(r) for r in rows])
+            memo: dict[Any, Any] = {}
+            cursor.executemany(statement.sql, [statement.params(r, memo) for r in rows])
         finally:
             cursor.close()
 

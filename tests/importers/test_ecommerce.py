@@ -320,7 +320,7 @@ def test_a_label_counts_for_linked_orders_only_once_it_is_known(
     data = load_ecommerce(write_source(tmp_path / "d", rows))
     history = MemoryHistory.from_orders(data.orders, data.outcomes, fx_rates=settings.fx_rates)
     frame = build_frame(data.orders, data.context(settings, history))
-    assert frame.loc[["2", "3"], "linked_fraud_confirmed"].tolist() == [0, 1]
+    assert frame.loc[["2", "3"], "linked_fraud_strong"].tolist() == [0, 1]
 
 
 def test_placeholder_features_are_masked_for_analysis(tmp_path: Path, settings: Settings) -> None:

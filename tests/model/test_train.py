@@ -127,3 +127,111 @@ def test_train_command_refuses_a_cutoff_without_offset(sim_files) -> None:  # no
                                          "--cutoff", "2025-11-30T00:00:00"])
     assert result.exit_code == 1
     assert "no UTC offset" in result.output
+
+
+def test_train_command_says_where_it_wrote_and_when_it_changes_current(
+    sim_files, tmp_path  # noqa: ANN001
+) -> None:
+    args = ["train", "--orders", str(sim_files["orders"]), "--outcomes",
+            str(sim_files["outcomes"]), "--out-dir", str(tmp_path)]
+    kept = CliRunner().invoke(_app(), args)
+    assert kept.exit_code == 0, kept.output
+    version = kept.stdout.strip().splitlines()[-1]
+    assert f"model: {tmp_path / version}" in kept.stdout
+    assert f"{tmp_path / 'CURRENT'} unchanged (none)" in kept.stdout
+    assert "read 900 orders" in kept.stderr
+    promoted = CliRunner().invoke(_app(), [*args, "--promote"])
+    assert promoted.exit_code == 0, promoted.output
+    assert f"changed {tmp_path / 'CURRENT'}: now {version}" in promoted.stdout
+    assert (tmp_path / "CURRENT").read_text().strip() == version
+
+
+# --- training as of a cut-off ----------------------------------------------------------------
+
+
+def _cutoff_config(raw, days: float = 80):  # noqa: ANN001, ANN202
+    from datetime import timedelta
+
+    start = raw.orders[0].created_at
+    return TrainConfig(cutoff=start + timedelta(days=days), maturity=timedelta(days=30),
+                       gap_days=3, valid_days=14, model_params={"n_estimators": 20})
+
+
+def test_training_at_a_cutoff_ignores_later_orders_and_outcomes(raw, tmp_path) -> None:  # noqa: ANN001
+    config = _cutoff_config(raw)
+    result = train(raw, Settings(), config, out_dir=tmp_path, now=NOW)
+    assert result.dataset.created_at.max() <= config.cutoff
+    assert len(result.dataset) < len(raw.orders)
+    assert datetime.fromisoformat(result.card["label_policy"]["cutoff"]) == config.cutoff
+    # the same model from data that never held anything after the cut-off
+    alone = train(raw.as_of(config.cutoff), Settings(), config, out_dir=tmp_path / "b", now=NOW)
+    assert alone.version == result.version
+
+
+def test_validation_sits_on_the_latest_orders_whose_labels_have_matured(raw, tmp_path) -> None:  # noqa: ANN001
+    config = _cutoff_config(raw)
+    result = train(raw, Settings(), config, out_dir=tmp_path, now=NOW)
+    matured = config.cutoff - config.maturity
+    assert abs((result.split.valid_end - matured).total_seconds()) <= 1
+    assert result.card["data"]["validation"]["labelled"] > 0
+    assert result.split.train_end < result.split.valid_start
+
+
+def test_a_cutoff_leaving_no_matured_training_weeks_says_what_to_change(raw, tmp_path) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    config = TrainConfig(cutoff=raw.orders[0].created_at + timedelta(days=40))
+    with pytest.raises(ValueError, match="matured labels .* shorten --maturity-days"):
+        train(raw, Settings(), config, out_dir=tmp_path)
+
+
+def test_train_command_explains_the_cutoff_and_the_split(sim_files, raw, tmp_path) -> None:  # noqa: ANN001
+    cutoff = _cutoff_config(raw).cutoff.isoformat()
+    result = CliRunner().invoke(_app(), [
+        "train", "--orders", str(sim_files["orders"]), "--outcomes", str(sim_files["outcomes"]),
+        "--cutoff", cutoff, "--maturity-days", "30", "--gap-days", "3", "--valid-days", "14",
+        "--out-dir", str(tmp_path),
+    ])
+    assert result.exit_code == 0, result.output
+    assert f"cut-off {datetime.fromisoformat(cutoff).astimezone(UTC).isoformat()}" in result.output
+    assert "labels have matured" in result.output
+    assert "later orders and outcomes unused" in result.output
+
+
+def test_train_from_the_store_at_a_cutoff_equals_training_from_files(
+    raw, db_url, tmp_path, monkeypatch  # noqa: ANN001
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from fraud.domain import Action, Decision, Versions
+    from fraud.settings import get_settings
+    from fraud.store import repository
+    from fraud.store.db import make_engine, upgrade_database
+
+    upgrade_database(db_url)
+    engine = make_engine(db_url)
+    settings = Settings()
+    with Session(engine) as session:
+        for order in raw.orders:
+            placeholder = Decision(order.order_id, 0, Action.APPROVE, (), (), (),
+                                   Versions("test", "none", "test"))
+            repository.save_decision(session, order, placeholder, {}, fx_rates=settings.fx_rates)
+        for event in raw.outcomes:
+            repository.record_outcome(session, event.order_id, event.outcome, event.at)
+    engine.dispose()
+    config = _cutoff_config(raw)
+    from_files = train(raw, settings, config, out_dir=tmp_path / "files", now=NOW)
+    monkeypatch.setenv("FRAUD_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(_app(), [
+            "train", "--from-store", "--source", "sim", "--cutoff", config.cutoff.isoformat(),
+            "--maturity-days", "30", "--gap-days", "3", "--valid-days", "14",
+            "--out-dir", str(tmp_path / "store"),
+        ])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "store" / result.output.split()[-1] / "card.json").read_text())
+    assert card["data"]["fingerprint"] == from_files.card["data"]["fingerprint"]
+    assert card["split"] == from_files.card["split"]

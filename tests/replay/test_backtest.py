@@ -145,8 +145,8 @@ def test_replay_history_sees_an_outcome_only_after_it_was_reported(settings: Set
                            settings=settings)
     features = replay.orders["features"]
     assert list(replay.orders.index) == ["O-H-1", "O-H-2", "O-H-3"]  # time order
-    assert features["O-H-2"]["linked_chargebacks"] == 0
-    assert features["O-H-3"]["linked_chargebacks"] == 1
+    assert features["O-H-2"]["linked_fraud_weight"] == 0
+    assert features["O-H-3"]["linked_fraud_weight"] > 0
 
 
 def test_parallel_replay_gives_the_same_features_as_one_process(

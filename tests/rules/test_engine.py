@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from test_ruleset import CATALOGUE, LISTS, rules_text  # tests/ has no packages
 
 from fraud.domain import RuleResult
@@ -146,8 +147,11 @@ FEATURE_DEFAULTS = {
     "is_guest": True,
     "shipping_express": False,
     "high_resale_share": 0.0,
-    "linked_chargebacks": 0,
-    "linked_fraud_confirmed": 0,
+    "linked_fraud_weight": 0.0,
+    "linked_fraud_strong": 0,
+    "email_linked_fraud": 0,
+    "phone_linked_fraud": None,
+    "account_addresses_1h": None,
     "account_distinct_cards_24h": 1,
     "ip_accounts_24h": 1,
 }
@@ -200,10 +204,34 @@ def test_default_rules_reward_a_long_good_history():
     assert default_points(**loyal) < 0
 
 
-def test_default_rules_force_review_for_a_link_to_confirmed_fraud():
+def test_default_rules_keep_the_heaviest_ip_card_or_account_link_below_review():
+    # 0.3: one recent link through an IP or card no one else used; a busy one is far less
+    assert default_hits(linked_fraud_weight=0.3) == set()
+
+
+@pytest.mark.parametrize(
+    ("features", "rule"),
+    [
+        ({"email_linked_fraud": 1}, "email_linked_chargeback"),
+        ({"phone_linked_fraud": 2}, "phone_linked_chargeback"),
+        ({"account_addresses_1h": 3, "is_guest": False}, "many_addresses_in_an_hour"),
+    ],
+)
+def test_default_rules_force_review_for_the_once_missed_shapes(features, rule):
+    results = by_id(evaluate(load_rules(None, CATALOGUE), FEATURE_DEFAULTS | features, None))
+    assert results[rule].status == "hit" and results[rule].effect == "review"
+    value = next(iter(features.values()))
+    assert str(value) in results[rule].message
+
+
+def test_two_addresses_in_an_hour_is_not_enough_for_review():
+    assert default_hits(account_addresses_1h=2, is_guest=False) == set()
+
+
+def test_default_rules_force_review_for_a_strong_link_to_fraud():
     results = evaluate(
-        load_rules(None, CATALOGUE), FEATURE_DEFAULTS | {"linked_fraud_confirmed": 1}, None
+        load_rules(None, CATALOGUE), FEATURE_DEFAULTS | {"linked_fraud_strong": 1}, None
     )
-    hit = by_id(results)["linked_confirmed_fraud"]
+    hit = by_id(results)["linked_fraud_strong"]
     assert hit.status == "hit"
     assert hit.effect == "review"

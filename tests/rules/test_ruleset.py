@@ -34,7 +34,8 @@ account_orders_30d account_distinct_cards_24h account_distinct_cards_30d
 account_distinct_ips_30d account_distinct_addresses_30d account_distinct_devices_30d
 ip_orders_1h ip_orders_24h ip_accounts_24h ip_accounts_30d email_accounts_30d
 phone_accounts_30d device_accounts_30d device_orders_24h address_accounts_30d card_accounts_30d
-card_orders_24h linked_chargebacks linked_fraud_confirmed linked_refunds account_prior_orders
+card_orders_24h linked_fraud_weight linked_fraud_strong linked_refund_weight email_linked_fraud
+phone_linked_fraud account_addresses_1h account_prior_orders
 account_prior_paid_orders first_order_from_country amount_vs_account_median
 """
 CONTRACT_FEATURES = tuple(_CONTRACT_NAMES.split())
@@ -86,7 +87,7 @@ def load_error(text: str) -> str:
 
 def test_the_bundled_default_rules_load_against_the_contracted_features():
     ruleset = load_rules(None, CATALOGUE)
-    assert ruleset.version.startswith("2026-11-25.1+")
+    assert ruleset.version.startswith("2026-12-02.1+")
     assert 15 <= len(ruleset.rules) <= 30
 
 

@@ -18,8 +18,9 @@ CONTRACT = {
     "account_distinct_addresses_30d", "account_distinct_devices_30d", "ip_orders_1h",
     "ip_orders_24h", "ip_accounts_24h", "ip_accounts_30d", "email_accounts_30d",
     "phone_accounts_30d", "device_accounts_30d", "device_orders_24h", "address_accounts_30d",
-    "card_accounts_30d", "card_orders_24h", "linked_chargebacks", "linked_fraud_confirmed",
-    "linked_refunds", "account_prior_orders", "account_prior_paid_orders",
+    "card_accounts_30d", "card_orders_24h", "linked_fraud_weight", "linked_fraud_strong",
+    "linked_refund_weight", "email_linked_fraud", "phone_linked_fraud", "account_addresses_1h",
+    "account_prior_orders", "account_prior_paid_orders",
     "first_order_from_country", "amount_vs_account_median",
 }  # fmt: skip
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -53,5 +54,6 @@ def test_the_signal_sees_history_strictly_before_the_order() -> None:
     assert "history" not in out.unavailable
     assert out.values["account_orders_1h"] == 1
     assert out.values["device_orders_24h"] == 1
-    assert out.values["linked_chargebacks"] == 1
+    assert out.values["linked_fraud_weight"] > 0
+    assert out.values["linked_fraud_strong"] == 1  # same device and address: the fraudster's
     assert out.values["account_age_days"] > 365
