@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import health, orders, score
-from fraud import __version__
+from fraud import __version__, demo
 from fraud.runtime import Runtime
 from fraud.settings import Settings, get_settings
 
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime or Runtime.start(settings)
         if runtime is None:  # a real server, not a test handing in its own runtime
             app.state.runtime.warm_up_in_background()
+            if settings.demo:
+                demo.start_in_background(app.state.runtime)
         _reload_on_sighup(app.state.runtime)
         try:
             yield

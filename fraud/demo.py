@@ -10,6 +10,7 @@ batches with a WAL checkpoint after each, and progress is logged.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -162,6 +163,18 @@ class Progress:
             )
             while self._next <= share + 1e-9:
                 self._next += 0.1
+
+
+def start_in_background(runtime: Runtime) -> threading.Thread:
+    """Demo key now; the sample orders in a thread, so the API answers at once.
+
+    Called by whoever serves (the API's start-up), not by :class:`Runtime`: demo
+    mode sits above the runtime, which knows nothing of it.
+    """
+    ensure_demo_key(runtime)
+    thread = threading.Thread(target=start_demo, args=(runtime,), name="demo-loader", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_demo(runtime: Runtime) -> None:

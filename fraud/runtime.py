@@ -108,8 +108,6 @@ class Runtime:
             problems=problems,
         )
         runtime._start_checkpointer()
-        if settings.demo:
-            runtime.start_demo()
         return runtime
 
     def _start_checkpointer(self) -> None:
@@ -127,15 +125,6 @@ class Runtime:
                     log.debug("WAL checkpoint skipped: %s", exc)
 
         threading.Thread(target=run, name="wal-checkpoint", daemon=True).start()
-
-    def start_demo(self) -> threading.Thread:
-        """Demo key now; the sample orders in the background, so the API answers at once."""
-        from fraud.demo import ensure_demo_key, start_demo
-
-        ensure_demo_key(self)
-        thread = threading.Thread(target=start_demo, args=(self,), name="demo-loader", daemon=True)
-        thread.start()
-        return thread
 
     def reload(self) -> dict[str, str]:
         """What SIGHUP runs: re-read the rules, the shadow rules and the model.

@@ -93,3 +93,24 @@ def test_the_demo_loader_logs_progress_and_empties_the_wal(runtime, caplog):
     database = Path(runtime.settings.resolved_database_url.removeprefix("sqlite:///"))
     wal = database.with_name(database.name + "-wal")
     assert not wal.exists() or wal.stat().st_size < 1024 * 1024
+
+
+def test_the_served_app_in_demo_mode_accepts_the_demo_key_and_runtime_alone_does_not(
+    tmp_path, monkeypatch
+):
+    from fastapi.testclient import TestClient
+
+    import fraud.demo
+    from api.main import create_app
+
+    # no sample to load: the test is about who starts demo mode, not the 20,000 orders
+    monkeypatch.setattr(fraud.demo, "SAMPLE_ORDERS", tmp_path / "absent.jsonl.gz")
+    settings = Settings(data_dir=tmp_path, demo=True, _env_file=None)
+    plain = Runtime.start(settings)
+    try:
+        assert plain.verify_api_key(DEMO_KEY) is None  # a runtime alone never enters demo mode
+    finally:
+        plain.close()
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/v1/orders/O-none", headers={"Authorization": f"Bearer {DEMO_KEY}"})
+    assert response.status_code == 404
