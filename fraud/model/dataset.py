@@ -257,7 +257,8 @@ def load_store(
     """Stored orders created in ``[since, until)`` with every outcome reported for them."""
     from fraud.store.repository import iter_orders
 
-    orders, events = [], []
+    orders: list[Order] = []
+    events: list[OutcomeEvent] = []
     for order, outcomes in iter_orders(session, since, until):
         orders.append(order)
         events.extend(OutcomeEvent(o.order_id, o.outcome, utc(o.at)) for o in outcomes)

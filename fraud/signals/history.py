@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from fraud.domain import Feature, FeatureValue
-from fraud.history import WINDOW, history_features
+from fraud.history import WINDOW, HistoryView, history_features
 from fraud.keys import order_keys
 from fraud.money import amount_eur
 from fraud.signals import Context, Signal
@@ -125,7 +125,10 @@ FEATURES = (
 def compute(order: Order, ctx: Context) -> Mapping[str, FeatureValue]:
     """History features of ``order`` as of its own ``created_at``."""
     keys = ctx.order_keys if ctx.order_keys is not None else order_keys(order)
-    snapshot = ctx.history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
+    history: HistoryView | None = ctx.history
+    if history is None:  # the registry skips a signal whose required resource is missing
+        raise ValueError("the history signal needs ctx.history")
+    snapshot = history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
     amount = amount_eur(order, ctx.settings.fx_rates)
     return history_features(order, keys, amount, snapshot)
 
