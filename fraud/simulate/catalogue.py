@@ -6,6 +6,7 @@ has the same price and category, as in a real shop.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -78,7 +79,7 @@ class Catalogue:
     qty_cum: np.ndarray  # cumulative quantity probabilities (1, 2, 3, 4) per category
     resale: np.ndarray  # per category
 
-    def mix(self, weights: dict[str, float]) -> np.ndarray:
+    def mix(self, weights: Mapping[str, float]) -> np.ndarray:
         """Category probabilities from relative weights by name."""
         p = np.array([weights.get(c, 0.0) for c in self.categories], dtype=float)
         return p / p.sum()
@@ -105,7 +106,13 @@ class Catalogue:
 def catalogue() -> Catalogue:
     """The fixed catalogue (1,840 SKUs)."""
     rng = np.random.default_rng(20_24)
-    skus, cats, prices, first, count, qty, resale = [], [], [], [], [], [], []
+    skus: list[str] = []
+    cats: list[int] = []
+    prices: list[int] = []
+    first: list[int] = []
+    count: list[int] = []
+    qty: list[np.ndarray] = []
+    resale: list[bool] = []
     for ci, (_name, prefix, subtypes, is_resale, qty_weights) in enumerate(_CATEGORIES):
         first.append(len(skus))
         for sub, low, high in subtypes:

@@ -4,6 +4,7 @@ addresses, cards and times, each for an array of countries at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,7 +68,7 @@ def times(run: Run, n: int, night: float = 0.0) -> np.ndarray:
     return run.start + day * 86_400 + hour * 3600 + rng.integers(0, 3600, n)
 
 
-def pick(rng: np.random.Generator, table: dict[str, float], n: int) -> np.ndarray:
+def pick(rng: np.random.Generator, table: Mapping[str, float], n: int) -> np.ndarray:
     keys, p = world.weighted(table)
     return keys[rng.choice(len(keys), n, p=p)]
 
@@ -160,7 +161,7 @@ def user_agents(rng: np.random.Generator, n: int, automation: float = 0.0,
     return np.where(rng.random(n) < automation, bots[rng.integers(0, len(bots), n)], out)
 
 
-def basket(run: Run, rows: np.ndarray, mix: dict[str, float], mean_extra: float = 0.6
+def basket(run: Run, rows: np.ndarray, mix: Mapping[str, float], mean_extra: float = 0.6
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Basket lines for the given order rows: (row, SKU index, quantity)."""
     counts = 1 + np.minimum(run.rng.poisson(mean_extra, len(rows)), 9)

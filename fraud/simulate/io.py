@@ -43,7 +43,7 @@ def cents_text(cents: np.ndarray) -> list[str]:
     return [f"{c // 100}.{c % 100:02d}" for c in np.asarray(cents).tolist()]
 
 
-def open_binary(path: Path, mode: str) -> IO[bytes]:
+def open_binary(path: Path, mode: str) -> gzip.GzipFile | IO[bytes]:
     """Gzip when the name ends in .gz; opened for binary reading or writing."""
     if str(path).endswith(".gz"):
         # mtime=0: the same data gives the same bytes (the header holds no clock time)

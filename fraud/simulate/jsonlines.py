@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraud.simulate import io
+from fraud.simulate.table import NONE
 
 if TYPE_CHECKING:
     from fraud.simulate import Simulation
@@ -40,7 +41,7 @@ def order_lines(sim: Simulation) -> pa.Array:
     c = sim.block.cols
     col = {k: _s(v) for k, v in c.items() if k not in ("t", "account_created")}
     acc_created = _s(np.where(c["account_created"] >= 0,
-                              io.iso_times(np.maximum(c["account_created"], 0)), None))
+                              io.iso_times(np.maximum(c["account_created"], 0)), NONE))
     customer = _join(
         '"name":"', col["name"], '","email":"', col["email"], '"',
         _optional(',"account_id":"', col["account_id"], '","account_created_at":"',

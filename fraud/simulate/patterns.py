@@ -10,7 +10,7 @@ import numpy as np
 from fraud.simulate import draw, world
 from fraud.simulate.catalogue import CHEAP_MIX, RESALE_MIX
 from fraud.simulate.draw import Run
-from fraud.simulate.table import FIELDS, INT_FIELDS, Block
+from fraud.simulate.table import FIELDS, INT_FIELDS, NONE, Block
 
 _YEAR = 365 * 86_400
 _FRAUD_DOMAINS = {"gmail.com": 40, "outlook.com": 14, "hotmail.com": 10, "yahoo.com": 5,
@@ -53,7 +53,7 @@ def fraud_emails(run: Run, names_: np.ndarray, match_name: float = 0.4) -> np.nd
 
 def fraud_phones(run: Run, countries: np.ndarray, none: float) -> np.ndarray:
     numbers = world.phone_numbers(run.rng, countries, np.ones(len(countries), dtype=bool))
-    return np.where(run.rng.random(len(countries)) < none, None, numbers)
+    return np.where(run.rng.random(len(countries)) < none, NONE, numbers)
 
 
 def _set_billing(cols: dict, idx: np.ndarray | slice, place: dict, country: np.ndarray) -> None:
@@ -162,7 +162,7 @@ def stolen_card(run: Run, k: int) -> Block:
     cols["ip"] = fraud_ips(run, country, *style.ips(0.5, 0.3, 0.15))
     local = np.flatnonzero(rng.random(k) < 0.05)
     cols["ip"][local] = draw.ips(run, country[local], pop.region[v[local]])
-    cols["device"] = np.where(rng.random(k) < 0.08, None, run.new_device_ids(k))
+    cols["device"] = np.where(rng.random(k) < 0.08, NONE, run.new_device_ids(k))
     cols["ua"] = draw.user_agents(rng, k, automation=0.15)
     card_country = np.where(rng.random(k) < 0.75, country,
                             draw.pick(rng, world.FRAUD_CARD_COUNTRIES, k))
@@ -215,7 +215,7 @@ def drop_shipping(run: Run, cols: dict, idx: np.ndarray, country: np.ndarray) ->
     same, near, fwd = idx[u < 0.7], idx[(u >= 0.7) & (u < 0.85)], idx[u >= 0.85]
     mules = draw.people(rng, country[same])["name"]
     ship_to(run, cols, same, country[same],
-             np.where(rng.random(len(same)) < 0.5, mules, None))
+             np.where(rng.random(len(same)) < 0.5, mules, NONE))
     from fraud.simulate.traffic import _neighbour
 
     ship_to(run, cols, near, _neighbour(rng, country[near]))
@@ -255,7 +255,7 @@ def account_takeover(run: Run, k: int) -> Block:
         np.r_[False, session[1:] == session[:-1]]), run.end - 1)
     cols["account_id"], cols["account_created"] = pop.account_id[v], pop.account_created[v]
     cols["name"], cols["email"] = pop.name[v], pop.email[v]
-    cols["phone"] = np.where(rng.random(k) < 0.7, pop.phone[v], None)
+    cols["phone"] = np.where(rng.random(k) < 0.7, pop.phone[v], NONE)
     _set_billing(cols, slice(None), {"street": pop.street[v], "house": pop.house_number[v],
                                      "postal": pop.postal_code[v], "city": pop.city[v]}, country)
     ip_mix = run.shop.style.ip_mix
@@ -273,7 +273,7 @@ def account_takeover(run: Run, k: int) -> Block:
     drop, fwd, pickup = np.flatnonzero(u < 0.45), np.flatnonzero((u >= 0.45) & (u < 0.7)), \
         np.flatnonzero((u >= 0.7) & (u < 0.85))
     ship_to(run, cols, drop, country[drop],
-             np.where(rng.random(len(drop)) < 0.5, draw.people(rng, country[drop])["name"], None))
+             np.where(rng.random(len(drop)) < 0.5, draw.people(rng, country[drop])["name"], NONE))
     _ship_to_forwarder(run, cols, fwd)
     ship_to(run, cols, pickup, country[pickup], np.array(
         [world_pickup(run, c) for c in country[pickup]], dtype=object))
@@ -313,7 +313,7 @@ def reshipper(run: Run, k: int) -> Block:
                                        - rng.integers(300, 20 * 86_400, len(member)))
     age_some_accounts(run, cols, member)
     cols["ip"] = fraud_ips(run, country, *style.ips(0.6, 0.25, 0.15))
-    cols["device"] = np.where(rng.random(k) < 0.08, None, run.new_device_ids(k))
+    cols["device"] = np.where(rng.random(k) < 0.08, NONE, run.new_device_ids(k))
     cols["ua"] = draw.user_agents(rng, k, automation=0.1)
     card_country = np.where(rng.random(k) < 0.4, country,
                             draw.pick(rng, world.FRAUD_CARD_COUNTRIES, k))
@@ -329,7 +329,7 @@ def card_testing(run: Run, k: int) -> Block:
     rng = run.rng
     blocks, done = [], 0
     while done < k:
-        size = int(min(rng.integers(4, 26), k - done))
+        size = min(int(rng.integers(4, 26)), k - done)
         blocks.append(_burst(run, size))
         done += size
     from fraud.simulate.table import concat
@@ -388,7 +388,7 @@ def _ring(run: Run, budget: int) -> Block:
     cols = empty_columns(size, "fraud_ring")
     c = draw.pick(rng, run.shop.fraud_homes, 1)[0]
     country = np.full(size, c, dtype=object)
-    span = int(min(run.days, rng.integers(14, 43))) * 86_400
+    span = min(run.days, int(rng.integers(14, 43))) * 86_400
     begin = run.start + int(rng.integers(0, max(1, run.days * 86_400 - span)))
     created = begin + np.sort(rng.integers(0, max(1, span // 3), members))
     cols["t"] = np.minimum(created[owner] + 3600 + rng.integers(0, span - span // 3, size),
@@ -400,7 +400,7 @@ def _ring(run: Run, budget: int) -> Block:
     home = draw.addresses(rng, np.full(members, c, dtype=object))
     _set_billing(cols, slice(None), {k: v[owner] for k, v in home.items()}, country)
     shared_phone = world.phone_number(c, rng)
-    cols["phone"] = np.where(rng.random(size) < 0.6, shared_phone, None)
+    cols["phone"] = np.where(rng.random(size) < 0.6, shared_phone, NONE)
     devices = run.new_device_ids(int(rng.integers(1, 3)))
     uas = draw.user_agents(rng, len(devices), automation=0.1)
     pick_dev = rng.integers(0, len(devices), size)

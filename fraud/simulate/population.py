@@ -5,6 +5,7 @@ which devices and networks they order. Drawn as arrays, one entry per customer.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -12,6 +13,7 @@ import numpy as np
 
 from fraud.simulate import names, world
 from fraud.simulate.ipranges import NetworkTable
+from fraud.simulate.table import NONE
 
 PAYMENT_MIX = {
     "NL": {"ideal": 55, "card": 10, "paypal": 15, "klarna": 10, "apple_pay": 7, "bank_transfer": 3},
@@ -95,7 +97,7 @@ def make_population(rng: np.random.Generator, n: int, nets: NetworkTable,
         border |= (country == c) & in_region
     has_account = rng.random(n) < account_share
     ids = rng.permutation(n) + 100_000
-    account_id = np.where(has_account, np.array([f"C-{i}" for i in ids], dtype=object), None)
+    account_id = np.where(has_account, np.array([f"C-{i}" for i in ids], dtype=object), NONE)
     n_devices = rng.choice([1, 2, 3], n, p=[0.55, 0.35, 0.10])
     device_id = hex_ids(rng, n * 3, "D").reshape(n, 3)
     device_mobile = rng.random((n, 3)) < 0.55
@@ -118,7 +120,7 @@ def make_population(rng: np.random.Generator, n: int, nets: NetworkTable,
 
 def _fill_country(rng: np.random.Generator, c: str, idx: np.ndarray, cols: dict,
                   home_network: np.ndarray, nets: NetworkTable,
-                  payment_mix: dict[str, dict[str, float]]) -> None:
+                  payment_mix: Mapping[str, Mapping[str, float]]) -> None:
     """Addresses, names, contact details and payment habits for the customers of one country."""
     k = len(idx)
     table = world.postal_table(c)
@@ -215,7 +217,7 @@ def phones(rng: np.random.Generator, k: int, country: str) -> np.ndarray:
     spaced = (style >= 0.35) & (style < 0.45)
     if calling:
         numbers[spaced] = [f"{calling} {x[len(calling):]}" for x in numbers[spaced]]
-    return np.where(rng.random(k) < 0.74, numbers, None)
+    return np.where(rng.random(k) < 0.74, numbers, NONE)
 
 
 def home_networks(rng: np.random.Generator, nets: NetworkTable, country: str,

@@ -29,7 +29,7 @@ from fraud.simulate.patterns import (
     ship_to_billing,
     world_pickup,
 )
-from fraud.simulate.table import Block, concat
+from fraud.simulate.table import NONE, Block, concat
 
 _HOUR = 3600
 _SOURCES = ("stolen_card", "reshipper", "card_testing", "fraud_ring", "address_burst")
@@ -83,7 +83,7 @@ def reused_contact(run: Run, k: int, earlier: Block, chargeback_at: np.ndarray) 
                                                                        len(member))
     age_some_accounts(run, cols, member)
     cols["ip"] = fraud_ips(run, country, *style.ips(0.5, 0.3, 0.15))
-    cols["device"] = np.where(rng.random(k) < 0.1, None, run.new_device_ids(k))
+    cols["device"] = np.where(rng.random(k) < 0.1, NONE, run.new_device_ids(k))
     cols["ua"] = draw.user_agents(rng, k, automation=0.1)
     pay(run, cols, np.arange(k), {"card": 75, "paypal": 15, "klarna": 10}, country)
     ship_to_billing(cols)
@@ -102,7 +102,7 @@ def address_burst(run: Run, k: int) -> Block:
     """Bursts of 3-6 orders within an hour from one account, each to a different address."""
     blocks, done = [], 0
     while done < k:
-        size = int(min(run.rng.integers(3, 7), k - done))
+        size = min(int(run.rng.integers(3, 7)), k - done)
         blocks.append(_burst(run, size))
         done += size
     return concat(blocks) if blocks else make_block(empty_columns(0, "address_burst"), [])
@@ -149,7 +149,7 @@ def _burst(run: Run, size: int) -> Block:
     drops = rows[~np.isin(rows, pickup)]
     ship_to(run, cols, drops, country[drops],
              np.where(rng.random(len(drops)) < 0.5, draw.people(rng, country[drops])["name"],
-                      None))
+                      NONE))
     ship_to(run, cols, pickup, country[pickup],
              np.array([world_pickup(run, c) for _ in pickup], dtype=object))
     cols["ship"] = np.where(rng.random(size) < 0.5, "express", "standard").astype(object)

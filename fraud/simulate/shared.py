@@ -49,6 +49,14 @@ def make_households(run: Run, n_orders: int, eligible: np.ndarray) -> np.ndarray
     return members
 
 
+def _household_head(run: Run) -> np.ndarray:
+    """``pop.household_head``, which :func:`make_households` sets before any household order."""
+    head = run.pop.household_head
+    if head is None:
+        raise ValueError("household orders need make_households to have run first")
+    return head
+
+
 def assign_household_orders(run: Run, cust: np.ndarray, quirk: np.ndarray,
                             members: np.ndarray) -> None:
     """Household-device orders are placed on the shared computer by either housemate."""
@@ -60,7 +68,7 @@ def assign_household_orders(run: Run, cust: np.ndarray, quirk: np.ndarray,
         return
     w = run.pop.activity[members] + 0.05
     who = members[run.rng.choice(len(members), len(idx), p=w / w.sum())]
-    head = run.pop.household_head[who]
+    head = _household_head(run)[who]
     cust[idx] = np.where(run.rng.random(len(idx)) < 0.5, who, head)
 
 
@@ -87,8 +95,8 @@ def household_devices(run: Run, cols: dict, cust: np.ndarray, quirk: np.ndarray)
     if not len(idx):
         return
     # a housemate's own first device is the shared one
-    heads = np.where(run.pop.household_head[cust[idx]] >= 0, run.pop.household_head[cust[idx]],
-                     cust[idx])
+    head = _household_head(run)
+    heads = np.where(head[cust[idx]] >= 0, head[cust[idx]], cust[idx])
     cols["device"][idx] = run.pop.device_id[heads, 0]
     cols["ua"][idx] = run.pop.device_ua[heads, 0]
     cols["ip"][idx] = run.home_ip[heads]

@@ -17,6 +17,11 @@ FIELDS = (
 )
 INT_FIELDS = ("t", "account_created")  # epoch seconds; account_created -1 for guests
 
+# A missing value for ``np.where(cond, values, NONE)``: the 0-d object array numpy itself
+# makes of a bare ``None`` there (numpy's type stubs do not accept ``None`` as an argument),
+# so the result is the same object array.
+NONE = np.array(None, dtype=object)
+
 
 @dataclass
 class Block:

@@ -5,6 +5,7 @@ BINs, phone number shapes, user agents and parcel forwarders. Loaded once.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from importlib import resources
@@ -198,9 +199,9 @@ def card_bins() -> dict[str, np.ndarray]:
     countries = sorted(set(CUSTOMER_COUNTRIES) | set(FRAUD_CARD_COUNTRIES)
                        | set(FOREIGN_CARD_COUNTRIES) | set(FRAUD_IP_COUNTRIES))
     used: set[str] = set()
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for country in countries:
-        bins = []
+        bins: list[str] = []
         while len(bins) < 25:
             kind = rng.random()
             if kind < 0.5:
@@ -244,7 +245,7 @@ def forwarders(path: Path | None = None) -> tuple[Forwarder, ...]:
     return (Forwarder("Parcel forwarding", "NL", "Kruisweg", "829", "2131 JS", "Hoofddorp"),)
 
 
-def weighted(mapping: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+def weighted(mapping: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Keys and normalised probabilities of a weight table."""
     keys = np.array(list(mapping), dtype=object)
     p = np.array(list(mapping.values()), dtype=float)
