@@ -47,7 +47,7 @@ class Statement:
         if self.defaults:
             values = {**self.defaults, **values}
         memo = {} if memo is None else memo
-        encoded = []
+        encoded: list[Any] = []
         append = encoded.append
         for name, process in self.slots:
             value = values[name]
