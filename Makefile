@@ -1,6 +1,7 @@
 # The two commands a new user needs:
 #   make run    start the service on embedded defaults at http://127.0.0.1:8000
 #   make test   run the whole test suite
+# and for contributors: make lint (ruff and mypy, as CI runs them).
 # Each creates .venv and installs the package with its extras when needed.
 
 PYTHON ?= python3
@@ -27,6 +28,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check fraud api tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

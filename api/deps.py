@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from fraud.errors import Unauthorized
 from fraud.runtime import Runtime
 
 _bearer = HTTPBearer(
@@ -27,20 +28,14 @@ async def require_api_key(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            401,
-            "missing API key: send 'Authorization: Bearer <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     # A remembered answer costs no query; otherwise the store is asked from a worker
     # thread, so a slow or frozen database never blocks the event loop.
     name = runtime.cached_api_key(credentials.credentials)
     if name is None:
         name = await run_in_threadpool(runtime.verify_api_key, credentials.credentials)
     if not name:
-        raise HTTPException(
-            401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthorized("invalid or revoked API key")
     return name
 
 

@@ -33,7 +33,7 @@ class ReasonOut(BaseModel):
         examples=["The e-mail address uses a disposable (throwaway) domain, mailinator.com."],
     )
     value: Any = Field(
-        None,
+        default=None,
         description="The value behind the reason, in the unit of the feature named by `code` "
         "(for a rule: the first value its message quotes); null where there is none",
         examples=["mailinator.com"],
@@ -95,7 +95,7 @@ class DecisionOut(BaseModel):
     )
     versions: VersionsOut = Field(description="What decided: rules, model and service versions")
     model_probability: float | None = Field(
-        None,
+        default=None,
         description="The model's calibrated fraud probability, 0-1; null when no model is "
         "served (the rules alone decide)",
         examples=[0.93],
@@ -162,7 +162,7 @@ class StoredOrderOut(BaseModel):
         "one)"
     )
     outcomes: list[OutcomeOut] = Field(
-        [], description="Outcomes reported for the order, oldest first"
+        default_factory=list, description="Outcomes reported for the order, oldest first"
     )
 
 
@@ -198,7 +198,8 @@ class ErrorOut(BaseModel):
         examples=["payment.amount: Input should be greater than or equal to 0"],
     )
     fields: list[FieldError] = Field(
-        [], description="For invalid input: every field that is wrong, with the reason"
+        default_factory=list,
+        description="For invalid input: every field that is wrong, with the reason",
     )
 
 
@@ -215,7 +216,7 @@ class HealthOut(BaseModel):
         examples=["ok"],
     )
     checks: dict[str, str] = Field(
-        {},
+        default_factory=dict,
         description="Per part (`store`, `rules`, `geo`, `model`): `ok`, the version loaded, "
         "or what is wrong",
     )

@@ -56,6 +56,9 @@ def main() -> None:
     p = np.array([model.predict_one(r)[0] for r in rows])
     explained = sum(1 for x in p if 100 * x >= model.min_points)
     singles = [m.reshape(1, -1) for m in matrix]
+    # the same model as it serves when LightGBM's single-row C path cannot start
+    fallback = ServedModel(model.version, booster, model.encodings, model.calibration)
+    fallback._fast = fallback._contrib = None  # noqa: SLF001 - force the public predictor
     figures = {
         "encode_one (dict -> row)": per_call_us(model.encode_one, rows),
         "served raw_one (C single-row)": per_call_us(model.raw_one, list(matrix)),
@@ -63,6 +66,9 @@ def main() -> None:
             model.predict_one, rows
         ),
         "served contributions_one (TreeSHAP)": per_call_us(model.contributions_one, list(matrix)),
+        "fallback predict_one (Booster.predict, pred_contrib)": per_call_us(
+            fallback.predict_one, rows[:300]
+        ),
         "Booster.predict one row": per_call_us(
             lambda r: booster.predict(r, num_threads=1), singles
         ),

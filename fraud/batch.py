@@ -8,9 +8,6 @@ by one online.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +16,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from fraud.domain import Outcome
-from fraud.errors import InvalidInput
 from fraud.history import MemoryHistory, utc
 from fraud.model.scorer import ModelScorer
 from fraud.rules import RuleSet, load_rules
@@ -31,7 +27,7 @@ from fraud.signals import Context
 
 def decision_json(scored_or_decision: Any) -> dict[str, Any]:
     """The decision as the API returns it (same field names, same encodings)."""
-    from fraud.store.repository import decision_to_dict
+    from fraud.store.codecs import decision_to_dict
 
     decision = getattr(scored_or_decision, "decision", scored_or_decision)
     return decision_to_dict(decision)
@@ -61,49 +57,16 @@ def batch_model(settings: Settings) -> tuple[ModelScorer | None, bool]:
 OutcomeEvent = tuple[str, Outcome, datetime]
 
 
-def _outcome_event(row: dict[str, Any], where: str) -> OutcomeEvent:
-    try:
-        order_id, outcome, at = row["order_id"], row["outcome"], row["at"]
-    except (KeyError, TypeError):
-        raise InvalidInput(f"{where}: an outcome needs order_id, outcome and at") from None
-    try:
-        kind = Outcome(outcome)
-    except ValueError:
-        known = ", ".join(o.value for o in Outcome)
-        raise InvalidInput(f"{where}: unknown outcome {outcome!r}; known: {known}") from None
-    try:
-        when = utc(datetime.fromisoformat(str(at)))
-    except ValueError:
-        raise InvalidInput(f"{where}: 'at' {at!r} is not an ISO 8601 time") from None
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc.message}") from None
-    return str(order_id), kind, when
-
-
 def read_outcome_events(path: str | Path) -> list[OutcomeEvent]:
     """Outcome events ``{order_id, outcome, at}`` from JSONL (.gz ok) or CSV.
 
-    A bad line raises :class:`~fraud.errors.InvalidInput` naming the file and line.
+    A bad line raises :class:`~fraud.records.BadRecord` naming the file and line.
     """
-    from fraud.simulate.io import detect_format, open_binary
+    from fraud.records import load_records, parse_outcome_record
+    from fraud.simulate import read_outcomes
 
-    path = Path(path)
-    events = []
-    with open_binary(path, "r") as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
-        if detect_format(path) == "csv":
-            reader = csv.DictReader(fh)
-            for row in reader:
-                events.append(_outcome_event(row, f"{path}:{reader.line_num}"))
-            return events
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"{path}:{lineno}: malformed JSON: {exc.msg}") from None
-            events.append(_outcome_event(row, f"{path}:{lineno}"))
-    return events
+    loaded = load_records(path, parse_outcome_record, read_table=read_outcomes)
+    return [(e.order_id, e.outcome, utc(e.at)) for e in loaded.items]
 
 
 class PendingOutcomes:

@@ -12,10 +12,10 @@ The combination is deliberately simple so a reviewer can follow it:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fraud.domain import Action, Decision, Reason, RuleResult, Versions
+from fraud.domain import Action, Decision, FeatureValue, Reason, RuleResult, Versions
 
 _FORCING = {"review": Action.REVIEW, "decline": Action.DECLINE}
 
@@ -43,7 +43,7 @@ def forced_action(hits: Sequence[RuleResult]) -> Action | None:
     return max(forced) if forced else None
 
 
-def headline_value(values: dict) -> object:
+def headline_value(values: Mapping[str, FeatureValue]) -> FeatureValue:
     """The value a reviewer wants beside the reason: a number, else a name, else a flag."""
     present = [v for v in values.values() if v is not None]
     for v in present:

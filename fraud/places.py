@@ -266,14 +266,6 @@ def localities(country: str, code: str) -> tuple[Locality, ...]:
     return _country(country).localities.get(postal_key(country, code), ())
 
 
-def postal_code_known(country: str, code: str) -> bool | None:
-    """Whether the postal data lists this code (None for countries without postal data)."""
-    data = _country(country.upper())
-    if not data.localities:
-        return None
-    return postal_key(country, code) in data.localities
-
-
 # --- city names ---------------------------------------------------------------------
 
 

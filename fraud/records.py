@@ -144,7 +144,10 @@ class OutcomeRecord:
 def parse_outcome_record(record: Mapping[str, Any]) -> OutcomeRecord:
     """An outcome event ``{order_id, outcome, at}`` (``at`` an ISO 8601 time)."""
     at = record["at"]
-    when = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    try:
+        when = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+    except ValueError:
+        raise ValueError(f"'at' {at!r} is not an ISO 8601 time") from None
     try:
         outcome = Outcome(record["outcome"])
     except ValueError:

@@ -331,7 +331,9 @@ class Runtime:
         with self._key_lock:
             self._accepted_keys.clear()
 
-    def readiness(self) -> tuple[str, dict[str, str]]:
+    def readiness(self) -> tuple[Literal["ok", "degraded", "unavailable"], dict[str, str]]:
+        """Whether the service can score (store reachable, rules loaded) and what is
+        degraded. Blocks on the store: call it from a worker thread in async code."""
         checks: dict[str, str] = {}
         try:
             with self.engine.connect() as conn:

@@ -147,3 +147,134 @@ def test_skipping_an_unknown_signal_is_refused_with_the_known_ones(cli, tmp_path
     result = run(cli, "score", "o.jsonl", "--no-store", "--skip-signal", "horoscope")
     assert result.exit_code == 1
     assert "horoscope" in result.stderr and "geo" in result.stderr
+
+
+# --- what a person sees when the input or the settings are wrong ---------------------------
+
+
+def _no_traceback(result) -> None:
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_train_names_the_file_and_line_of_a_bad_record(cli, tmp_path):
+    good = [make_order_data(order_id=f"O-train-{i}") for i in range(2)]
+    bad = make_order_data(order_id="O-train-bad", payment={"amount": "lots"})
+    write_orders(tmp_path / "orders.jsonl", [*good, bad])
+    result = run(cli, "train", "--orders", "orders.jsonl")
+    assert result.exit_code == 2
+    _no_traceback(result)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: orders.jsonl:3: payment.amount")
+    assert "--skip-bad" in lines[0]
+
+
+def test_train_skip_bad_leaves_bad_records_out_and_counts_them(cli, tmp_path):
+    good = [make_order_data(order_id=f"O-skip-{i}") for i in range(2)]
+    (tmp_path / "orders.jsonl").write_text(
+        "\n".join([json.dumps(good[0]), "{not json", json.dumps(good[1])]) + "\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "outcomes.jsonl").write_text(
+        json.dumps({"order_id": "O-skip-0", "outcome": "stolen", "at": "2026-01-01T00:00:00Z"})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run(cli, "train", "--orders", "orders.jsonl", "--outcomes", "outcomes.jsonl",
+                 "--skip-bad")
+    _no_traceback(result)
+    assert "skipped orders.jsonl:2: malformed JSON" in result.stderr
+    assert "skipped outcomes.jsonl:1: unknown outcome 'stolen'" in result.stderr
+    assert "skipped 2 bad records" in result.stderr
+    assert "read 2 orders and 0 outcome events" in result.stderr
+    # two orders and no outcomes cannot train a model: said in one line, not a traceback
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_a_bad_outcome_record_names_its_file_and_line(cli, tmp_path):
+    write_orders(tmp_path / "orders.jsonl", [make_order_data(order_id="O-out-1")])
+    (tmp_path / "outcomes.jsonl").write_text(
+        "\n" + json.dumps({"order_id": "O-out-1", "outcome": "paid"}) + "\n", encoding="utf-8"
+    )
+    for command in ("train", "evaluate"):  # evaluate: the bundled model, FRAUD_MODEL_DIR
+        result = run(cli, command, "--orders", "orders.jsonl", "--outcomes", "outcomes.jsonl")
+        assert result.exit_code == 2, result.stderr
+        _no_traceback(result)
+        assert result.stderr.startswith("error: outcomes.jsonl:2: missing field 'at'")
+
+
+@pytest.mark.parametrize("args", [
+    ["score", "folder"],
+    ["train", "--orders", "folder"],
+    ["rules", "backtest", "--rules", "folder", "--orders", "folder"],
+    ["rules", "check", "folder"],
+])
+def test_a_directory_where_a_file_is_expected_is_one_clear_line(cli, tmp_path, args):
+    (tmp_path / "folder").mkdir()
+    result = run(cli, *args)
+    _no_traceback(result)
+    assert result.exit_code in (1, 2)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "folder" in lines[0] and "directory" in lines[0]
+
+
+def test_a_bad_record_in_a_backtest_file_names_file_and_line(cli, tmp_path):
+    write_orders(tmp_path / "orders.jsonl", [make_order_data(), {"order_id": "O-x"}])
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('version: "r.1"\nrules: []\n', encoding="utf-8")
+    result = run(cli, "rules", "backtest", "--rules", "rules.yaml", "--orders", "orders.jsonl")
+    _no_traceback(result)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: orders.jsonl:2: ")
+
+
+@pytest.mark.parametrize("args", [["score", "-"], ["db", "upgrade"], ["apikey", "list"],
+                                  ["models", "list"], ["rules", "shadow-report"]])
+def test_invalid_settings_are_one_line_and_exit_code_2(cli, monkeypatch, args):
+    monkeypatch.setenv("FRAUD_REVIEW_THRESHOLD", "90")
+    monkeypatch.setenv("FRAUD_DECLINE_THRESHOLD", "80")
+    get_settings.cache_clear()
+    result = run(cli, *args, input="")
+    assert result.exit_code == 2
+    _no_traceback(result)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: invalid settings: ")
+    assert "review_threshold (90) must not exceed decline_threshold (80)" in lines[0]
+
+
+def test_an_unparsable_setting_names_its_variable(cli, monkeypatch):
+    monkeypatch.setenv("FRAUD_REVIEW_THRESHOLD", "high")
+    get_settings.cache_clear()
+    result = run(cli, "score", "-", input="")
+    assert result.exit_code == 2
+    assert "FRAUD_REVIEW_THRESHOLD" in result.stderr
+
+
+def test_the_installed_command_prints_no_traceback_for_invalid_settings(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRAUD_")}
+    env.update(FRAUD_REVIEW_THRESHOLD="90", FRAUD_DATA_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-c", "from fraud.cli import app; app()", "score", "-"],
+        input="", capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_score_says_what_it_did_on_stderr(cli, tmp_path):
+    write_orders(tmp_path / "orders.jsonl", [make_order_data() for _ in range(2)])
+    result = run(cli, "score", "orders.jsonl", "--no-store")
+    assert result.exit_code == 0
+    assert "scored 2 orders from orders.jsonl" in result.stderr
+    assert "not stored (--no-store)" in result.stderr
+    stored = run(cli, "score", "orders.jsonl")
+    assert "stored in sqlite:///" in stored.stderr

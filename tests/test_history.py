@@ -471,6 +471,8 @@ def test_a_busy_key_is_read_up_to_the_limit_alike_in_sql_and_memory(
 
     monkeypatch.setattr(fraud.history, "LINK_LIMIT", 3)
     monkeypatch.setattr(fraud.store.history, "LINK_LIMIT", 3)
+    # statements are compiled once per process with the limit in them: start afresh
+    monkeypatch.setattr(fraud.store.history, "_STATEMENTS", {})
     orders, outcomes = sample()
     sql = store_all(new_database(backend), orders, outcomes)
     memory = MemoryHistory.from_orders(orders, outcomes, FX)

@@ -12,6 +12,7 @@ library objects and return frames; none of them writes into the repository.
     >>> fraud_rates(frame, "billing_country")
 """
 
+from fraud.analysis.display import styled
 from fraud.analysis.frames import (
     add_truth,
     orders_frame,
@@ -19,6 +20,7 @@ from fraud.analysis.frames import (
 from fraud.analysis.notebook import (
     SampleFiles,
     bundled_model_dir,
+    notebook_folder,
     notebook_settings,
     orders_in_time_order,
     sample_files,
@@ -51,6 +53,7 @@ __all__ = [
     "comparison_table",
     "explain_orders",
     "fraud_rates",
+    "notebook_folder",
     "notebook_settings",
     "orders_frame",
     "orders_in_time_order",
@@ -61,5 +64,6 @@ __all__ = [
     "shadow_disagreements",
     "shadow_summary",
     "signal_separation",
+    "styled",
     "threshold_costs",
 ]

@@ -3,6 +3,8 @@ repository's default model, and live traffic sent through a running service."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +66,18 @@ def sample_files(
 def bundled_model_dir() -> Path:
     """The repository's ``models/`` folder (the default model; read, never written)."""
     return REPO_ROOT / "models"
+
+
+def notebook_folder(name: str) -> Path:
+    """An empty folder for everything notebook ``name`` writes: ``$FRAUD_NOTEBOOK_DIR/name``,
+    else ``var/notebooks/name`` in the repository (git-ignored, like the service's own
+    ``var/``). What an earlier run left there is removed, so runs never pile up and
+    never land in the system's temporary folder."""
+    base = Path(os.environ.get("FRAUD_NOTEBOOK_DIR") or REPO_ROOT / "var" / "notebooks")
+    folder = base / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def notebook_settings(folder: str | Path, **overrides: Any) -> Settings:

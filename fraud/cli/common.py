@@ -126,13 +126,21 @@ def progress_bar(what: str, total: int | None = None) -> Iterator[Callable[[int]
 
     console = Console(stderr=True)
     if not console.is_terminal:
-        yield lambda n=1: None
+        yield _no_progress
         return
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(what, total=total)
-        yield lambda n=1: progress.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            progress.advance(task, n)
+
+        yield advance
+
+
+def _no_progress(n: int = 1) -> None:
+    """``advance`` when there is no bar to draw."""
 
 
 def note(message: str) -> None:

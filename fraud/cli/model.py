@@ -65,11 +65,12 @@ def _load(
 
 
 def _truth(path: Path | None) -> Any:
-    if existing_file(path, "truth") is None:
+    truth = existing_file(path, "truth")
+    if truth is None:
         return None
     from fraud.simulate import read_truth
 
-    return read_truth(path)
+    return read_truth(truth)
 
 
 OrdersOpt = Annotated[

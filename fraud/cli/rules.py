@@ -79,6 +79,7 @@ def backtest_command(
 ) -> None:
     """Backtest a rules file against the current rules on labelled orders: per-rule hits,
     precision and recall, review and decline rates, and the orders that change action."""
+    from fraud.records import BadRecord
     from fraud.replay import backtest, labels_for, replay_store
     from fraud.replay.text import format_backtest
     from fraud.rules import load_rules
@@ -104,6 +105,8 @@ def backtest_command(
             raise fail("no orders to replay")
         labels = labels_for(replay, _moment(cutoff, "--cutoff"), truth_frame)
         result = backtest(replay, candidate, current, labels=labels, settings=settings)
+    except BadRecord as exc:
+        raise fail(exc.message, 2) from None
     except FraudError as exc:
         raise fail(exc.message) from None
     except ValueError as exc:

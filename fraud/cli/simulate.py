@@ -33,8 +33,13 @@ def simulate_command(
     shop_seed: Annotated[int | None, typer.Option(
         help="Seed that draws a random shop (default: --seed)")] = None,
     shops: Annotated[int, typer.Option(
-        help="Simulate this many shops at once: shop i gets shop seed --shop-seed + i and "
-        "seed --seed + i, and its files are named shop<i>_* beside --out", min=1)] = 1,
+        help="Simulate this many shops at once, into files shop01_*, shop02_*... beside "
+        "--out; the n-th gets shop seed --shop-seed + n - 1 and seed --seed + n - 1",
+        min=1)] = 1,
+    pool: Annotated[bool, typer.Option(
+        help="With --shops: also write all shops as one training set, pooled_orders.jsonl.gz, "
+        "pooled_outcomes.jsonl.gz and pooled_truth.csv.gz (with a shop column) beside --out; "
+        "ids are prefixed S1-, S2-... so shops never link")] = False,
 ) -> None:
     """Generate realistic car-parts shop orders with labelled fraud hidden among honest ones."""
     from fraud.simulate import ShopConfig, simulate
@@ -46,9 +51,14 @@ def simulate_command(
         raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
     if shops > 1 and (outcomes_out or truth_out):
         raise fail("with --shops, outcomes and truth files are named after --out; "
-             "leave out --outcomes-out and --truth-out", 2)
+                   "leave out --outcomes-out and --truth-out", 2)
+    if pool and shops < 2:
+        raise fail("--pool needs --shops 2 or more", 2)
+    from fraud.simulate.family import ShopRun, write_pooled
+
     base_shop_seed = seed if shop_seed is None else shop_seed
     choice = shop or ("random" if shops > 1 else "default")
+    runs = []
     for i in range(shops):
         began = time.perf_counter()
         try:
@@ -75,6 +85,14 @@ def simulate_command(
         typer.echo(f"{events} outcome events -> {outcomes_path}")
         typer.echo(f"ground truth -> {truth_path}")
         typer.echo(f"{took:.1f} s, {written / took:,.0f} orders/s")
+        if pool:
+            runs.append(ShopRun(f"S{i + 1}", config, sim))
+    if pool:
+        paths = [out.parent / f"pooled_{name}" for name in ("orders.jsonl.gz",
+                                                             "outcomes.jsonl.gz", "truth.csv.gz")]
+        count = write_pooled(runs, *paths)
+        typer.echo(f"{count} orders of {len(runs)} shops pooled -> "
+                   + ", ".join(str(p) for p in paths))
 
 
 def _beside(out: Path, suffix: str) -> Path:

@@ -51,7 +51,6 @@ CARD_MD_FILE = "card.md"
 ENCODING_FORMAT = 1
 ENCODING_OF_KIND = {"num": "float", "bool": "bool01", "cat": "target"}
 KINDS = tuple(ENCODING_OF_KIND)
-ENCODINGS = tuple(ENCODING_OF_KIND.values())
 RAW_KINDS = ("probability", "margin")
 MISSING_RULE = "None -> NaN for every kind; unseen category -> default"
 NAN = math.nan

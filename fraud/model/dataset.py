@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -359,7 +359,3 @@ def build_dataset(
 
 def _as_float(value: Any) -> float:
     return float("nan") if value is None else float(value)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

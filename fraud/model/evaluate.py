@@ -159,6 +159,16 @@ def expected_cost(
     }
 
 
+def _figures_at(
+    y: np.ndarray, amount: np.ndarray, scores: np.ndarray, rate: float, costs: Costs
+) -> dict[str, Any]:
+    """:func:`at_review_rate`'s figures with the cost breakdown under ``cost``."""
+    return {
+        **at_review_rate(y, scores, rate),
+        "cost": cost_at_review_rate(y, amount, scores, rate, costs),
+    }
+
+
 def cost_at_review_rate(
     y: np.ndarray, amount: np.ndarray, scores: np.ndarray, rate: float, costs: Costs
 ) -> dict[str, float]:
@@ -211,15 +221,11 @@ def score_metrics(
         "at_review_rate": {},
     }
     for rate in rates:
-        figures = at_review_rate(y, s, rate)
-        figures["cost"] = cost_at_review_rate(y, amount, s, rate, costs)
-        out["at_review_rate"][f"{rate:g}"] = figures
+        out["at_review_rate"][f"{rate:g}"] = _figures_at(y, amount, s, rate, costs)
     out["at_staffed_rate"] = f"{float(settings.staffed_review_rate):g}"
     if out["at_staffed_rate"] not in out["at_review_rate"]:
         staffed = float(settings.staffed_review_rate)
-        figures = at_review_rate(y, s, staffed)
-        figures["cost"] = cost_at_review_rate(y, amount, s, staffed, costs)
-        out["at_review_rate"][out["at_staffed_rate"]] = figures
+        out["at_review_rate"][out["at_staffed_rate"]] = _figures_at(y, amount, s, staffed, costs)
     out["at_service_thresholds"] = cost_at_thresholds(
         y, amount, score_set.service_score(), settings, costs
     )

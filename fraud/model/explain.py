@@ -47,7 +47,7 @@ def points_from_contributions(
 def model_reasons(
     names: Sequence[str],
     values: Sequence[FeatureValue],
-    points: Sequence[float],
+    points: Sequence[float] | np.ndarray,
     *,
     top: int = 5,
     min_points: float = 1.0,

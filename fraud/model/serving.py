@@ -180,6 +180,8 @@ class ServedModel:
         self._raw_type = _PREDICT_RAW if calibration.raw == "margin" else _PREDICT_NORMAL
         self.sigmoid = sigmoid_of(booster)
         self._lock = threading.Lock()
+        self._fast: _SingleRow | None
+        self._contrib: _SingleRow | None
         self._fast, self._contrib = self._start_fast_path()
 
     @classmethod
@@ -276,7 +278,7 @@ class ServedModel:
         return model_reasons(
             self.feature_names,
             [features.get(name) for name in self.feature_names],
-            points,
+            points.tolist(),
             top=self.max_reasons,
             min_points=self.min_points,
             descriptions=self.descriptions,
@@ -308,7 +310,8 @@ class ServedModel:
         return np.asarray(self.calibration(self._booster_raw(self.encode_frame(frame))))
 
     def _booster_raw(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster.predict(matrix, raw_score=self._raw_type == _PREDICT_RAW, num_threads=1)
+        raw = self.booster.predict(matrix, raw_score=self._raw_type == _PREDICT_RAW, num_threads=1)
+        return np.asarray(raw)
 
     # -- the fast path ------------------------------------------------------------------
 

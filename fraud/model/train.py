@@ -213,16 +213,11 @@ def card_markdown(card: Mapping[str, Any]) -> str:
 
 
 def promote(model_dir: str | Path, version: str) -> None:
-    """Make ``version`` the one the service uses: ``CURRENT``, and a line in ``HISTORY``."""
-    folder = Path(model_dir)
-    if not (folder / version / "model.txt").exists():
-        raise FileNotFoundError(f"{folder / version}: no model.txt; train it first")
-    history = folder / "HISTORY"
-    lines = history.read_text(encoding="utf-8").split() if history.exists() else []
-    if not lines or lines[-1] != version:
-        lines.append(version)
-    history.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / "CURRENT").write_text(version + "\n", encoding="utf-8")
+    """Make ``version`` the one the service uses: ``CURRENT``, and a line in ``HISTORY``
+    (:meth:`fraud.model.registry.ModelRegistry.promote`: checked to load, written atomically)."""
+    from fraud.model.registry import ModelRegistry
+
+    ModelRegistry(model_dir).promote(version)
 
 
 def train(

@@ -10,7 +10,6 @@ assessments (:mod:`fraud.replay.backtest`).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -200,20 +199,15 @@ def replay_orders(
                   model.version if model is not None else RULES_ONLY)
 
 
-def read_order_file(path: str | Path) -> Iterator[Order]:
-    """Validated orders from JSONL (.gz ok), Parquet or CSV (as :mod:`fraud.simulate` writes)."""
-    from fraud.simulate import read_orders
-    from fraud.simulate.io import detect_format, open_binary
+def read_order_file(path: str | Path, *, skip_bad: bool = False) -> Iterator[Order]:
+    """Validated orders from JSONL (.gz ok), Parquet or CSV (as :mod:`fraud.simulate` writes).
 
-    path = Path(path)
-    if detect_format(path) != "jsonl":
-        for data in read_orders(path):
-            yield Order.model_validate_json(json.dumps(data))
-        return
-    with open_binary(path, "r") as fh:  # JSON lines straight into pydantic: no dict round trip
-        for line in fh:
-            if line.strip():
-                yield Order.model_validate_json(line)
+    A bad record raises :class:`fraud.records.BadRecord` naming the file and line;
+    ``skip_bad`` leaves it out instead.
+    """
+    from fraud.records import load_records, parse_order_record
+
+    yield from load_records(path, parse_order_record, skip_bad=skip_bad).items
 
 
 def replay_files(

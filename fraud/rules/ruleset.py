@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from fraud.domain import Feature
+from fraud.domain import Feature, FeatureKind
 from fraud.errors import RulesError
 from fraud.rules.expr import (
     Expression,
@@ -266,7 +266,7 @@ def _lists(doc: _Map) -> dict[str, NamedList]:
 
 
 def _rule(
-    raw: Any, line: int, kinds: Mapping[str, str], lists: Mapping[str, NamedList]
+    raw: Any, line: int, kinds: Mapping[str, FeatureKind], lists: Mapping[str, NamedList]
 ) -> Rule:
     if not isinstance(raw, _Map):
         raise _Invalid("each rule must be a mapping with id, when, effect and message", line)
@@ -311,7 +311,7 @@ def _points(raw: _Map, effect: str, rule_id: str) -> float:
     return float(value)
 
 
-def _ruleset(doc: Any, kinds: Mapping[str, str], source: str, digest: str) -> RuleSet:
+def _ruleset(doc: Any, kinds: Mapping[str, FeatureKind], source: str, digest: str) -> RuleSet:
     if not isinstance(doc, _Map):
         raise _Invalid("the file must be a mapping with version, lists and rules", 1)
     _check_keys(doc, _TOP_KEYS, "the file", None)

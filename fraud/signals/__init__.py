@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from fraud.domain import Feature, FeatureValue
 from fraud.errors import ConfigError
-from fraud.settings import Settings
+from fraud.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from fraud.schema import Order
@@ -124,7 +124,8 @@ def registered_signals() -> tuple[Signal, ...]:
     feature vectors, docs and stored features would differ between processes.
     """
     global _ordered
-    _load_default_modules()
+    if not _loaded or get_settings().signal_modules != _from_settings:
+        _load_default_modules()  # a cached settings look-up per order notices a new module
     if _ordered is None:  # computed once per registry change, not per order
         rank = {m.rsplit(".", 1)[1]: i for i, m in enumerate(_BUILTINS)}
         pairs = sorted(enumerate(_REGISTRY.values()), key=lambda p: (rank.get(p[1].name, 99), p[0]))
@@ -229,10 +230,8 @@ def entry_point_modules() -> list[str]:
 
 def _load_default_modules() -> None:
     """The built-in signals and installed packages' on first use; the settings' modules
-    whenever ``FRAUD_SIGNAL_MODULES`` names others (cheap enough to check per order)."""
+    whenever ``FRAUD_SIGNAL_MODULES`` names others."""
     global _loaded, _from_settings
-    from fraud.settings import get_settings
-
     if not _loaded:
         _loaded = True  # first: a signal module may itself ask for the catalogue
         try:

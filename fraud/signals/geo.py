@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from fraud.domain import Feature, FeatureValue
 from fraud.geo import EU_COUNTRIES, GeoLocator, IpLocation, haversine_km
 from fraud.places import Place, locate_address
@@ -116,7 +118,8 @@ def ip_features(
 
 
 def compute(order: Order, ctx: Context) -> dict[str, FeatureValue]:
-    locator: GeoLocator = ctx.geo
+    # requires=("geo",): the registry runs this signal only when a locator is loaded.
+    locator = cast(GeoLocator, ctx.geo)
     loc = locator.lookup(str(order.ip_address))
     billing = locate_address(order.billing_address)
     shipping = locate_address(order.shipping_address)

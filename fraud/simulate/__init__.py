@@ -5,6 +5,10 @@ honest customers, for the demo, the default model, notebooks and benchmarks.
     >>> sim = simulate(20_000, days=90, seed=7)
     >>> sim.write("orders.jsonl.gz"); sim.write_outcomes("outcomes.jsonl.gz")
 
+One shop by default; ``simulate(..., shop=ShopConfig.random(seed))`` simulates
+another of the family (see :mod:`fraud.simulate.shop`), and
+:mod:`fraud.simulate.family` several at once.
+
 Each order is exactly the JSON of :class:`fraud.schema.Order`. Labels come as
 separate, later outcome events (as they would in production); the ground truth
 (pattern, honest quirk) is written apart, for evaluation only.
@@ -31,7 +35,7 @@ from fraud.simulate.population import make_population
 from fraud.simulate.rates import LATER_PATTERNS, PATTERNS, QUIRKS, Rates
 from fraud.simulate.shop import FraudStyle, ShopConfig, random_shop
 from fraud.simulate.table import Block, concat, group_lines
-from fraud.simulate.traffic import honest_block, victim_reorders
+from fraud.simulate.traffic import filler_orders, honest_block, victim_reorders
 
 __all__ = ["PATTERNS", "QUIRKS", "DEFAULT_START", "FORMATS", "FraudStyle", "Rates",
            "ShopConfig", "Simulation", "simulate", "random_shop", "read_orders", "read_outcomes",
@@ -240,8 +244,8 @@ def _reused_contact(run: Run, k: int, block: Block, events: pd.DataFrame
     chargeback_at = np.full(block.n, -1, dtype=np.int64)
     chargeback_at[cb["row"].to_numpy()] = cb["at"].to_numpy()
     extra = repeat.reused_contact(run, k, block, chargeback_at)
-    if not extra.n:
-        return block, events
+    if extra.n < k:  # no earlier fraud to come back from: plain orders keep the count
+        extra = concat([extra, filler_orders(run, k - extra.n)])
     more = outcome_events(run.rng, extra.cols["t"], extra.cols["pattern"], extra.cols["method"])
     more["row"] += block.n
     merged = pd.concat([events, more], ignore_index=True)

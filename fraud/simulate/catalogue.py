@@ -101,11 +101,6 @@ class Catalogue:
         return order_rows, skus, np.minimum(qty, 4)
 
 
-def line_counts(rng: np.random.Generator, n: int, mean_extra: float = 0.6) -> np.ndarray:
-    """Lines per basket: mostly one or two, now and then a long list."""
-    return 1 + np.minimum(rng.poisson(mean_extra, n), 9)
-
-
 @lru_cache(maxsize=1)
 def catalogue() -> Catalogue:
     """The fixed catalogue (1,840 SKUs)."""

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 
-from fraud.simulate import Simulation, simulate
+from fraud.simulate import Simulation, io, simulate
 from fraud.simulate.shop import ShopConfig, random_shop
 
 
@@ -70,3 +71,17 @@ def pooled(runs: Sequence[ShopRun]) -> tuple[list[dict], pd.DataFrame, pd.DataFr
     events = pd.concat(outcomes, ignore_index=True)
     events = events.iloc[pd.to_datetime(events["at"], utc=True).argsort(kind="stable")]
     return orders, events.reset_index(drop=True), pd.concat(truths, ignore_index=True)
+
+
+def write_pooled(runs: Sequence[ShopRun], orders_path: str | Path, outcomes_path: str | Path,
+                 truth_path: str | Path) -> int:
+    """Write the pooled shops as one orders file (JSONL, .gz ok), one outcomes file and one
+    truth CSV with a ``shop`` column, ready for ``fraud train``; returns the order count."""
+    orders, outcomes, truth = pooled(runs)
+    count = io.write_jsonl(orders, Path(orders_path))
+    io.write_jsonl(outcomes.to_dict("records"), Path(outcomes_path))
+    rows = zip(truth["order_id"], truth["is_fraud"].astype(int), truth["pattern"],
+               truth["honest_quirk"], truth["shop"], strict=True)
+    io.write_csv_rows(rows, ("order_id", "is_fraud", "pattern", "honest_quirk", "shop"),
+                      Path(truth_path))
+    return count

@@ -19,7 +19,6 @@ import numpy as np
 
 from fraud.simulate import draw, names
 from fraud.simulate.draw import Run
-from fraud.simulate.table import Block
 
 _DAY = 86_400
 
@@ -211,11 +210,3 @@ def pay_with_used_card(run: Run, cols: dict, cust: np.ndarray, used: np.ndarray)
         pop.card_last4[cust[idx]]
     cols["card_country"][idx] = pop.country[cust[idx]]
     cols["three_ds"][idx] = draw.three_ds(run.rng, len(idx), draw.HONEST_3DS)
-
-
-def empty_block() -> Block:
-    from fraud.simulate.table import FIELDS, INT_FIELDS
-
-    cols = {f: np.array([], dtype=np.int64 if f in INT_FIELDS else object) for f in FIELDS}
-    none = np.array([], dtype=np.int64)
-    return Block(cols, none, none, none)

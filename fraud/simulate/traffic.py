@@ -11,7 +11,7 @@ from fraud.simulate.catalogue import REPAIR_MIX
 from fraud.simulate.draw import Run
 from fraud.simulate.ipranges import addresses_in
 from fraud.simulate.rates import QUIRKS, Rates
-from fraud.simulate.table import Block
+from fraud.simulate.table import Block, concat
 
 _YEAR = 365 * 86_400
 
@@ -212,15 +212,27 @@ def _apply_quirks(run: Run, cols: dict[str, np.ndarray], cust: np.ndarray,
     shared.shared_pickup_points(run, cols, cust, quirk)
 
 
+def filler_orders(run: Run, k: int) -> Block:
+    """``k`` plain honest orders by customers whose accounts predate the run (or guests):
+    they make up the count when a shop has too few victims or chargebacks for a quirk."""
+    pop = run.pop
+    ok = np.flatnonzero((pop.account_id == None) | (pop.account_created < run.start))  # noqa: E711
+    w = pop.activity[ok] + 0.01
+    cust = ok[run.rng.choice(len(ok), k, p=w / w.sum())]
+    t = draw.times(run, k)
+    return customer_orders(run, cust, t, np.full(k, "none", dtype=object))
+
+
 def victim_reorders(run: Run, k: int) -> Block:
     """Honest orders by victims of stolen cards and takeovers, after the fraud."""
     cust, t, used_card = shared.victim_customers(run, k)
-    if not len(cust):
-        return shared.empty_block()
-    quirk = np.full(len(cust), "victim_reorder", dtype=object)
-    block = customer_orders(run, cust, t, quirk)
-    shared.pay_with_used_card(run, block.cols, cust, used_card)
-    return block
+    blocks = [filler_orders(run, k - len(cust))] if len(cust) < k else []
+    if len(cust):
+        quirk = np.full(len(cust), "victim_reorder", dtype=object)
+        block = customer_orders(run, cust, t, quirk)
+        shared.pay_with_used_card(run, block.cols, cust, used_card)
+        blocks.append(block)
+    return concat(blocks)
 
 
 def _neighbour(rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:

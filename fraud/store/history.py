@@ -128,7 +128,7 @@ class SqlHistory:
 
     def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
         self._source = source
-        self._statements: dict[tuple[str, int, bool], tuple[Statement, Statement, Statement]] = {}
+        self._statements = _STATEMENTS
 
     @contextmanager
     def _connection(self) -> Iterator[RawConnection]:
@@ -203,6 +203,10 @@ class SqlHistory:
                 if kind != "account"
             ),
         )
+
+
+# per process, not per view: the service makes a view per scored order
+_STATEMENTS: dict[tuple[str, int, bool], tuple[Statement, Statement, Statement]] = {}
 
 
 def _compiled(sql: str, dialect: Any) -> Statement:

@@ -27,7 +27,12 @@ from fraud.errors import Conflict, NotFound
 from fraud.history import key_pairs, past_order
 from fraud.money import default_fx_rates
 from fraud.schema import Order
-from fraud.store.codecs import decision_from_dict, decision_to_dict, features_to_json
+from fraud.store.codecs import (
+    JsonText,
+    decision_from_dict,
+    decision_to_dict,
+    features_to_json,
+)
 from fraud.store.statements import RawConnection, insert_row, per_dialect, raw_of
 from fraud.store.tables import decisions, order_keys, orders, outcomes
 from fraud.times import utc
@@ -76,7 +81,7 @@ class StoredOrder:
 
 @per_dialect
 def _insert_order() -> Any:
-    return insert_row(orders)
+    return insert_row(orders).values(order_json=bindparam("order_json", type_=JsonText()))
 
 
 @per_dialect
@@ -158,7 +163,7 @@ def _write_decision(
             "created_at": past.created_at,
             "received_at": decided_at,
             "account_id": keys.account,
-            "order_json": order.model_dump(mode="json"),
+            "order_json": order.model_dump_json(),
             "amount_eur": past.amount_eur,
             "currency": str(order.payment.currency),
             "billing_country": past.billing_country,

@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Dialect, Engine, Float, Insert, Numeric, Table, TextClause, bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Select
 
 Processor = Callable[[Any], Any]
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -30,21 +32,33 @@ class Statement:
     its columns' types."""
 
     sql: str
-    positions: tuple[str, ...] | None  # bind names in order, for positional drivers (SQLite)
-    binds: tuple[tuple[str, Processor], ...]
+    slots: tuple[tuple[str, Processor | None], ...]  # each parameter in the driver's order
+    positional: bool  # SQLite takes a tuple, psycopg a mapping
     results: Mapping[str, Processor]
     defaults: Mapping[str, Any]  # values fixed in the statement, such as a LIMIT
 
-    def params(self, values: Mapping[str, Any]) -> Any:
-        """``values`` encoded by their columns' types, in the driver's parameter style."""
-        if self.binds or self.defaults:
+    def params(self, values: Mapping[str, Any], memo: dict[Any, Any] | None = None) -> Any:
+        """``values`` encoded by their columns' types, in the driver's parameter style.
+
+        A value is encoded once however often it appears: a parameter repeated in
+        positional SQL, or (with one ``memo`` per batch of rows) a value shared by
+        several rows, such as the order time of every linking key.
+        """
+        if self.defaults:
             values = {**self.defaults, **values}
-            for name, process in self.binds:
-                if name in values:
-                    values[name] = process(values[name])
-        if self.positions is None:
-            return values
-        return tuple(values[name] for name in self.positions)
+        memo = {} if memo is None else memo
+        encoded = []
+        append = encoded.append
+        for name, process in self.slots:
+            value = values[name]
+            if process is not None:
+                key = (name, id(value))
+                done = memo.get(key, _MISSING)
+                value = memo.setdefault(key, process(value)) if done is _MISSING else done
+            append(value)
+        if self.positional:
+            return tuple(encoded)
+        return {name: value for (name, _), value in zip(self.slots, encoded, strict=True)}
 
     def row(self, names: Sequence[str], raw: Sequence[Any]) -> dict[str, Any]:
         """A fetched row as ``{column name: decoded value}``."""
@@ -58,12 +72,14 @@ class Statement:
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
     """Compile a Core statement (or a typed :func:`~sqlalchemy.text`) for ``dialect``."""
-    compiled = statement.compile(dialect=dialect)
-    binds = []
-    for name, bind in compiled.binds.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binds.append((name, process))
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    processors = {  # by the parameter name as rendered in the SQL
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind, name in compiled.bind_names.items()
+    }
+    positional = bool(compiled.positional and compiled.positiontup)
+    order = compiled.positiontup if positional else list(processors)
+    slots = tuple((name, processors[name]) for name in order or ())
     results: dict[str, Processor] = {}
     if isinstance(statement, Select | TextClause):
         for column in getattr(statement, "selected_columns", ()):
@@ -72,10 +88,8 @@ def compile_statement(statement: ClauseElement, dialect: Dialect) -> Statement:
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             if process is not None:
                 results[column.name] = process
-    positional = compiled.positional and compiled.positiontup
-    positions = tuple(compiled.positiontup) if positional else None
     defaults = {k: v for k, v in compiled.params.items() if v is not None}
-    return Statement(compiled.string, positions, tuple(binds), results, defaults)
+    return Statement(compiled.string, slots, positional, results, defaults)
 
 
 def insert_row(table: Table) -> Insert:
@@ -133,7 +147,8 @@ class RawConnection:
     def write_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.executemany(statement.sql, [statement.params(r) for r in rows])
+            memo: dict[Any, Any] = {}
+            cursor.executemany(statement.sql, [statement.params(r, memo) for r in rows])
         finally:
             cursor.close()
 

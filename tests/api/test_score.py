@@ -145,6 +145,7 @@ def test_scoring_without_an_api_key_is_refused(anonymous):
     response = anonymous.post("/v1/score", json=make_order_data())
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == "Bearer"  # says how to authenticate
 
 
 def test_scoring_with_a_wrong_api_key_is_refused_and_stores_nothing(client):

@@ -12,6 +12,7 @@ import typer
 from typer.testing import CliRunner
 
 from fraud.cli.model import evaluate_command, train_command
+from fraud.errors import NotFound
 from fraud.model.estimator import FraudModel
 from fraud.model.train import TrainConfig, make_version, promote, train
 from fraud.settings import Settings
@@ -72,7 +73,7 @@ def test_promote_writes_current_and_appends_history_once(trained) -> None:  # no
 
 
 def test_promoting_an_unknown_version_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="train it first"):
+    with pytest.raises(NotFound, match="model version '2026-01-01-x-00000000' not found"):
         promote(tmp_path, "2026-01-01-x-00000000")
 
 
@@ -127,6 +128,23 @@ def test_train_command_refuses_a_cutoff_without_offset(sim_files) -> None:  # no
                                          "--cutoff", "2025-11-30T00:00:00"])
     assert result.exit_code == 1
     assert "no UTC offset" in result.output
+
+
+def test_train_command_says_where_it_wrote_and_when_it_changes_current(
+    sim_files, tmp_path  # noqa: ANN001
+) -> None:
+    args = ["train", "--orders", str(sim_files["orders"]), "--outcomes",
+            str(sim_files["outcomes"]), "--out-dir", str(tmp_path)]
+    kept = CliRunner().invoke(_app(), args)
+    assert kept.exit_code == 0, kept.output
+    version = kept.stdout.strip().splitlines()[-1]
+    assert f"model: {tmp_path / version}" in kept.stdout
+    assert f"{tmp_path / 'CURRENT'} unchanged (none)" in kept.stdout
+    assert "read 900 orders" in kept.stderr
+    promoted = CliRunner().invoke(_app(), [*args, "--promote"])
+    assert promoted.exit_code == 0, promoted.output
+    assert f"changed {tmp_path / 'CURRENT'}: now {version}" in promoted.stdout
+    assert (tmp_path / "CURRENT").read_text().strip() == version
 
 
 # --- training as of a cut-off ----------------------------------------------------------------

@@ -100,6 +100,13 @@ def test_a_random_shop_makes_exactly_the_orders_asked_for(quirky):
     assert len(quirky.truth()) == 20_000
 
 
+@pytest.mark.parametrize("shop_seed", range(6))
+def test_a_small_short_run_still_makes_exactly_the_orders_asked_for(shop_seed):
+    # too short for chargebacks to arrive, and few victims: plain orders make up the count
+    sim = simulate(300, days=10, seed=shop_seed, shop=ShopConfig.random(shop_seed))
+    assert len(sim.truth()) == 300
+
+
 @pytest.mark.parametrize("pattern", NEW_PATTERNS)
 def test_each_newer_fraud_shape_appears_at_its_configured_rate(quirky, pattern):
     truth = quirky.truth()
@@ -282,3 +289,23 @@ def test_pooled_shops_keep_ids_unique_and_say_which_shop_each_order_is_from():
             accounts[o["order_id"][:2]].add(o["customer"]["account_id"])
     assert not accounts["S1"] & accounts["S2"]
     assert pd.to_datetime([o["created_at"] for o in orders], utc=True).is_monotonic_increasing
+
+
+def test_the_command_pools_several_shops_into_one_training_set(tmp_path):
+    from fraud.model.dataset import load_files
+    from fraud.simulate import read_truth
+
+    result = CliRunner().invoke(_app(), ["--orders", "300", "--days", "10", "--shops", "2",
+                                         "--pool", "--out", str(tmp_path / "orders.jsonl.gz")])
+    assert result.exit_code == 0, result.output
+    raw = load_files(tmp_path / "pooled_orders.jsonl.gz", tmp_path / "pooled_outcomes.jsonl.gz")
+    truth = read_truth(tmp_path / "pooled_truth.csv.gz")
+    assert len(raw.orders) == len(truth) == 600
+    assert {o.order_id for o in raw.orders} == set(truth["order_id"])
+    assert raw.outcomes and set(truth["shop"]) == {"S1", "S2"}
+
+
+def test_the_command_refuses_pool_without_several_shops(tmp_path):
+    result = CliRunner().invoke(_app(), ["--orders", "10", "--pool",
+                                         "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code == 2 and "--shops" in result.output

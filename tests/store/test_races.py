@@ -133,7 +133,7 @@ def test_a_hundred_identical_retries_at_once_do_not_exhaust_a_small_pool(
     # each request must hold one connection at most: with two pooled connections,
     # two requests each waiting for a second one would stall until the pool timed out
     runtime.engine.dispose()
-    runtime.engine = make_engine(db_url, pool_size=2, max_overflow=0, pool_timeout=10)
+    runtime.engine = make_engine(db_url, pool_size=2, max_overflow=0, pool_timeout=30)
     runtime.sessions = sessionmaker(runtime.engine, expire_on_commit=False)
     order = make_order(order_id="O-retried")
     first = runtime.score(order)
@@ -205,3 +205,38 @@ def runtime_free_decision(order_id: str) -> Any:
         signals_unavailable=(),
         versions=Versions("r1", "none", "0.1.0"),
     )
+
+
+def test_migration_0003_keeps_one_of_each_duplicated_outcome(db_url: str) -> None:
+    """Duplicates stored before the unique key existed are folded into the earliest report."""
+    from sqlalchemy import insert
+
+    from fraud.store.db import upgrade_database
+
+    upgrade_database(db_url, "0002")
+    engine = make_engine(db_url)
+    try:
+        order = make_order(order_id="O-duplicated")
+        at = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+        with Session(engine) as session:
+            repository.save_decision(session, order, runtime_free_decision(order.order_id), {})
+            for reported in range(3):
+                for outcome in (Outcome.CHARGEBACK, Outcome.PAID):
+                    session.execute(
+                        insert(outcomes).values(
+                            order_id=order.order_id,
+                            outcome=outcome.value,
+                            at=at,
+                            reported_at=datetime(2026, 12, 1, 8, reported, tzinfo=UTC),
+                        )
+                    )
+            session.commit()
+        upgrade_database(db_url)
+        with Session(engine) as session:
+            kept = session.execute(
+                select(outcomes.c.outcome, outcomes.c.reported_at).order_by(outcomes.c.outcome)
+            ).all()
+    finally:
+        engine.dispose()
+    first = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert [tuple(k) for k in kept] == [("chargeback", first), ("paid", first)]
