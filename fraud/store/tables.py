@@ -31,6 +31,18 @@ metadata = MetaData(
     }
 )
 
+def order_ref(*, index: bool = False) -> Column:
+    """The ``order_id`` column of a table that records something about one stored order
+    (deleted with it)."""
+    return Column(
+        "order_id",
+        String(64),
+        ForeignKey("orders.order_id", ondelete="CASCADE"),
+        nullable=False,
+        index=index or None,  # None, as a column without the argument
+    )
+
+
 KEY_KINDS = ("account", "ip", "email", "phone", "device", "address", "card")
 
 orders = Table(
@@ -61,13 +73,7 @@ order_keys = Table(
     "order_keys",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "order_id",
-        String(64),
-        ForeignKey("orders.order_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    order_ref(index=True),
     Column("kind", String(16), nullable=False),
     Column("value", String(400), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
@@ -79,13 +85,7 @@ decisions = Table(
     "decisions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "order_id",
-        String(64),
-        ForeignKey("orders.order_id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    order_ref(index=True),
     Column("score", Integer, nullable=False),
     Column("action", String(16), nullable=False),
     Column("reasons", Json, nullable=False),
@@ -103,12 +103,7 @@ outcomes = Table(
     "outcomes",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "order_id",
-        String(64),
-        ForeignKey("orders.order_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    order_ref(),
     Column("outcome", String(32), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("reported_at", UTCDateTime, nullable=False),
@@ -133,12 +128,7 @@ shadow_decisions = Table(
     "shadow_decisions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "order_id",
-        String(64),
-        ForeignKey("orders.order_id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    order_ref(),
     Column("rules_version", String(200), nullable=False),
     Column("score", Integer, nullable=False),
     Column("action", String(16), nullable=False),
