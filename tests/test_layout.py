@@ -53,3 +53,44 @@ def test_layers_only_import_downwards(package: str, forbidden: tuple[str, ...]) 
 def test_only_the_cli_package_builds_commands() -> None:
     users = {str(p.relative_to(ROOT)) for p in _modules("fraud") if "typer" in _imports(p)}
     assert users and all(u.startswith("fraud/cli/") for u in users)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the project modules it imports (anywhere in it, TYPE_CHECKING included)."""
+    paths = _modules("fraud") + _modules("api")
+    known = {_module_name(p) for p in paths}
+    graph: dict[str, set[str]] = {}
+    for path in paths:
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                edges.update(a.name for a in node.names if a.name in known)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:  # `from pkg import module` names the module itself
+                    sub = f"{node.module}.{alias.name}"
+                    edges.add(sub if sub in known else node.module)
+        graph[_module_name(path)] = edges & known
+    return graph
+
+
+def test_no_import_cycles() -> None:
+    graph = _import_graph()
+    done: set[str] = set()
+
+    def visit(module: str, trail: list[str]) -> None:
+        if module in trail:
+            cycle = trail[trail.index(module):] + [module]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if module in done:
+            return
+        for imported in sorted(graph.get(module, ())):
+            visit(imported, [*trail, module])
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, [])

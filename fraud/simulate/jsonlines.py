@@ -9,7 +9,7 @@ test pins every line to ``json.dumps`` of :meth:`Simulation.orders`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +19,19 @@ from fraud.simulate import io
 from fraud.simulate.table import NONE
 
 if TYPE_CHECKING:
-    from fraud.simulate import Simulation
+    from fraud.simulate.catalogue import Catalogue
+    from fraud.simulate.table import Block
+
+
+class Simulation(Protocol):
+    """What the writer reads of :class:`fraud.simulate.Simulation` (a protocol, so this
+    module need not import the package that imports it)."""
+
+    block: Block
+    rank: np.ndarray
+    order_id: np.ndarray
+    amount_cents: np.ndarray
+    cat: Catalogue
 
 
 def _s(values: np.ndarray | list) -> pa.Array:
