@@ -37,6 +37,7 @@ import numpy as np
 
 from fraud.domain import Feature, FeatureValue
 from fraud.errors import ModelError
+from fraud.jsonable import json_safe
 
 if TYPE_CHECKING:
     import lightgbm
@@ -317,19 +318,6 @@ def read_model(folder: str | Path) -> ModelFiles:
         )
     assert isinstance(calibration_data, dict)
     return ModelFiles(path, booster, encodings, calibration, calibration_data, read_card(path))
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NaN and infinity as null and numpy scalars as Python numbers."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return json_safe(value.item())
-    return value
 
 
 def write_json(data: Any, path: Path) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fraud.model.artifact import json_safe as _json_safe
+from fraud.jsonable import json_safe
 from fraud.model.artifact import write_json
 from fraud.model.evaluate import Costs, Evaluation, cost_curve
 
@@ -207,7 +207,7 @@ def write_report(
         "calibration": plot_calibration(evaluation, folder / "calibration.png"),
         "cost": plot_cost(evaluation, folder / "cost.png", costs),
     }
-    page = render_html(_json_safe(evaluation.metrics), title, context)
+    page = render_html(json_safe(evaluation.metrics), title, context)
     (folder / "report.html").write_text(page, encoding="utf-8")
     files["html"] = folder / "report.html"
     return files
@@ -215,7 +215,7 @@ def write_report(
 
 def summary_text(metrics: Mapping[str, Any]) -> str:
     """The overall and per-pattern tables as plain text, for the terminal."""
-    metrics = _json_safe(metrics)
+    metrics = json_safe(metrics)
     lines = [f"{metrics['orders']} labelled orders, {metrics['fraud']} fraud"]
     for header, rows in (overall_rows(metrics),
                          pattern_rows(metrics, next(iter(metrics["scorers"].values()))

@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 
 from fraud.domain import Action, Decision, FeatureValue, Reason, RuleResult, Versions
+from fraud.jsonable import json_safe
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 
@@ -73,24 +73,6 @@ def time_from_db(value: Any) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON values: Decimals become floats, NaN and infinities ``None``,
-    times ISO strings. PostgreSQL's JSONB refuses NaN, and JSON has no such thing."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return json_safe(float(value))
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [json_safe(v) for v in value]
-    return str(value)
 
 
 def features_to_json(features: Mapping[str, FeatureValue]) -> dict[str, Any]:
