@@ -217,6 +217,11 @@ def summary_text(metrics: Mapping[str, Any]) -> str:
     """The overall and per-pattern tables as plain text, for the terminal."""
     metrics = json_safe(metrics)
     lines = [f"{metrics['orders']} labelled orders, {metrics['fraud']} fraud"]
+    if not metrics["fraud"]:  # dashes below would otherwise pass for figures
+        lines.append(
+            "warning: no fraud among these orders, so recall and ROC-AUC cannot be measured; "
+            "judge this model on a longer window (e.g. more --valid-days) before serving it"
+        )
     for header, rows in (overall_rows(metrics),
                          pattern_rows(metrics, next(iter(metrics["scorers"].values()))
                                       ["at_staffed_rate"])):

@@ -120,3 +120,10 @@ def test_summary_text_lists_every_scorer_and_pattern(comparison) -> None:  # noq
     text = summary_text(comparison.metrics)
     for name in ("model", "rules", "logistic", "stolen_card"):
         assert name in text
+    assert "warning" not in text  # the comparison holds fraud
+
+
+def test_summary_text_warns_when_no_fraud_was_there_to_measure(comparison) -> None:  # noqa: ANN001
+    metrics = {**comparison.metrics, "fraud": 0}
+    text = summary_text(metrics)
+    assert "warning: no fraud among these orders" in text
