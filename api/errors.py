@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.body import DuplicateKey
 from api.schemas import ErrorOut
 from fraud.errors import FraudError
 from fraud.schema import error_location, safe_error_message
@@ -82,11 +83,15 @@ def _invalid_json(err: dict, document: Any) -> str:
     return f"invalid JSON: {reason}"
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+# One request may hold thousands of errors (2,000 unknown keys): list the first few.
+MAX_FIELD_ERRORS = 20
+
+
+def _field_errors(errors: list[Any], body: Any) -> list[dict[str, str]]:
     fields = []
-    for err in exc.errors():
+    for err in errors[:MAX_FIELD_ERRORS]:
         if err.get("type") == "json_invalid":
-            fields.append({"field": "body", "reason": _invalid_json(err, exc.body)})
+            fields.append({"field": "body", "reason": _invalid_json(err, body)})
         else:
             fields.append({"field": error_location(err), "reason": safe_error_message(err)})
     return fields
@@ -96,10 +101,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Never echo the input back: it may be a megabyte of attacker-chosen text.
-        fields = _field_errors(exc)
+        errors = list(exc.errors())
+        fields = _field_errors(errors, exc.body)
         first = fields[0] if fields else {"field": "body", "reason": "invalid"}
         message = f"{first['field']}: {first['reason']}"
+        if len(errors) > len(fields):
+            message += f" (+{len(errors) - 1} more errors; the first {len(fields)} are listed)"
         return JSONResponse(status_code=422, content=error_body("invalid_input", message, fields))
+
+    @app.exception_handler(DuplicateKey)
+    async def _duplicate_key(_: Request, exc: DuplicateKey) -> JSONResponse:
+        fields = [{"field": exc.key, "reason": "given more than once in one JSON object"}]
+        return JSONResponse(status_code=422, content=error_body(
+            "invalid_input", f"{exc.key}: given more than once in one JSON object", fields))
 
     @app.exception_handler(FraudError)
     async def _fraud(_: Request, exc: FraudError) -> JSONResponse:

@@ -7,6 +7,7 @@ length-limited here and are escaped wherever they are shown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -24,6 +26,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_extra_types.country import CountryAlpha2
@@ -48,10 +51,32 @@ def _text_or_value(kind: type, what: str) -> Callable[[Any], Any]:
     return check
 
 
+# Lax mode would read "1764075780" as a Unix time; only ISO 8601 dates are times here.
+_ISO_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]")
+# Orders and outcomes happen in this century; near year 1 or 9999 an offset cannot even
+# be converted to UTC. Checked on the year as given, so no conversion can overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def _iso_8601(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DATE_TIME.match(value):
+        raise ValueError("a time must be ISO 8601 text such as 2026-11-25T14:03:00+01:00")
+    return value
+
+
+def _in_this_century(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"a time must lie in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return value
+
+
 # Lax mode so JSON strings become times and decimals, but no silent guessing:
 # a number is not a time, a string is not a quantity, an integer is not an IP.
 Timestamp = Annotated[
-    AwareDatetime, BeforeValidator(_text_or_value(datetime, "a time (ISO 8601 with offset)"))
+    AwareDatetime,
+    AfterValidator(_in_this_century),
+    BeforeValidator(_iso_8601),
+    BeforeValidator(_text_or_value(datetime, "a time (ISO 8601 with offset)")),
 ]
 
 
@@ -67,11 +92,37 @@ IpAddress = Annotated[
     BeforeValidator(_text_or_value(IPv4Address | IPv6Address, "an IP address")),
     BeforeValidator(_no_zone_id),
 ]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+# Python's Decimal reads "١٢٤٩.٠٠", full-width digits and "1_249.00"; an amount is ASCII.
+_ASCII_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _ascii_decimal(value: Any) -> Any:
+    if isinstance(value, str) and not _ASCII_DECIMAL.fullmatch(value):
+        raise ValueError("an amount must be ASCII digits with an optional '.' and decimals")
+    return value
+
+
+Money = Annotated[
+    Decimal, BeforeValidator(_ascii_decimal), Field(ge=0, max_digits=12, decimal_places=2)
+]
+
+# C0 and C1 controls (NUL included, which PostgreSQL cannot store): no name, address,
+# e-mail or user agent needs them, and they hide text from whoever reads it.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def refuse_control_characters(value: Any) -> Any:
+    if isinstance(value, str):
+        found = _CONTROL_CHARACTER.search(value)
+        if found:
+            raise ValueError(f"contains a control character (U+{ord(found.group()):04X})")
+    return value
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=2000)
+
+    _no_control_characters = field_validator("*", mode="before")(refuse_control_characters)
 
 
 class PaymentMethod(StrEnum):
@@ -263,8 +314,19 @@ def safe_error_message(err: Mapping[str, Any]) -> str:
     return msg[:300]
 
 
+# An unknown field's name is attacker-chosen: an error repeats at most this much of it.
+MAX_FIELD_NAME_SHOWN = 64
+
+
+def _shown(part: object) -> str:
+    text = str(part)
+    if len(text) <= MAX_FIELD_NAME_SHOWN:
+        return text
+    return f"{text[:MAX_FIELD_NAME_SHOWN]}...(+{len(text) - MAX_FIELD_NAME_SHOWN} chars)"
+
+
 def error_location(err: Mapping[str, Any]) -> str:
-    return ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "order"
+    return ".".join(_shown(p) for p in err.get("loc", ()) if p != "body") or "order"
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:

@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
+from api.body import StrictJsonRoute
 from api.deps import ApiKeyDep, RuntimeDep
 from api.errors import error_responses
 from api.schemas import DecisionOut, OutcomeIn, OutcomeOut, StoredOrderOut
 from fraud.errors import NotFound
 from fraud.schema import IDENTIFIER_PATTERN
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=StrictJsonRoute)
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
+from api.body import StrictJsonRoute
 from api.deps import ApiKeyDep, RuntimeDep
 from api.errors import error_responses
 from api.examples import ORDER
@@ -18,7 +19,7 @@ OrderBody = Annotated[Order, Body(openapi_examples={"readme": {
     "value": ORDER,
 }})]
 
-router = APIRouter(prefix="/v1", tags=["scoring"])
+router = APIRouter(prefix="/v1", tags=["scoring"], route_class=StrictJsonRoute)
 
 
 @router.post(
