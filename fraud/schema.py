@@ -1,8 +1,9 @@
 """The order as the shop sends it: one pydantic model, strict about types and
 lenient about what is optional. Unknown fields are rejected, never dropped.
 
-Free-text fields (names, streets, e-mails) come from fraudsters: they are only
-length-limited here and are escaped wherever they are shown.
+Free-text fields (names, streets, e-mails) come from fraudsters: here they are
+length-limited and refused when they hold control characters; they are escaped wherever
+they are shown.
 """
 
 from __future__ import annotations
@@ -26,14 +27,35 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationError,
-    field_validator,
     model_validator,
 )
 from pydantic_extra_types.country import CountryAlpha2
 from pydantic_extra_types.currency_code import Currency
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# C0 and C1 controls (NUL included, which PostgreSQL cannot store): no name, address,
+# e-mail or user agent needs them, and they hide text from whoever reads it.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def refuse_control_characters(value: Any) -> Any:
+    if isinstance(value, str):
+        found = _CONTROL_CHARACTER.search(value)
+        if found:
+            raise ValueError(f"contains a control character (U+{ord(found.group()):04X})")
+    return value
+
+
+NoControlCharacters = BeforeValidator(refuse_control_characters)
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NoControlCharacters,
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40),
+    NoControlCharacters,
+]
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)
@@ -106,23 +128,8 @@ Money = Annotated[
     Decimal, BeforeValidator(_ascii_decimal), Field(ge=0, max_digits=12, decimal_places=2)
 ]
 
-# C0 and C1 controls (NUL included, which PostgreSQL cannot store): no name, address,
-# e-mail or user agent needs them, and they hide text from whoever reads it.
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def refuse_control_characters(value: Any) -> Any:
-    if isinstance(value, str):
-        found = _CONTROL_CHARACTER.search(value)
-        if found:
-            raise ValueError(f"contains a control character (U+{ord(found.group()):04X})")
-    return value
-
-
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=2000)
-
-    _no_control_characters = field_validator("*", mode="before")(refuse_control_characters)
 
 
 class PaymentMethod(StrEnum):
@@ -184,12 +191,16 @@ class Customer(_Strict):
     name: Text = Field(description="The customer's full name, as typed",
                        examples=["Sanne de Vries"])
     email: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=3, max_length=254),
+        NoControlCharacters,
     ] = Field(
         description="As typed by the customer; syntax is checked as a signal",
         examples=["sanne.devries@gmail.com"],
     )
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = Field(
+    phone: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=32), NoControlCharacters
+    ] | None = Field(
         None, description="Optional; any common format, ideally E.164", examples=["+31612345678"]
     )
 
@@ -256,7 +267,9 @@ class Order(_Strict):
         description="The customer's IP address (v4 or v6) as the shop's front end saw it",
         examples=["145.53.12.7"],
     )
-    user_agent: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+    user_agent: Annotated[
+        str, StringConstraints(max_length=1000), NoControlCharacters
+    ] | None = Field(
         None,
         description="The browser's User-Agent header, where known",
         examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"],
