@@ -112,8 +112,8 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(
         16_384,
         ge=1024,
-        description="Largest request line plus headers `fraud serve` reads, in bytes; a request "
-        "over it is refused before the API sees it.",
+        description="How many bytes of an unfinished request line plus headers `fraud serve` "
+        "buffers; past that the request is refused before the API sees it.",
     )
     keep_alive_seconds: int = Field(
         5,
