@@ -7,10 +7,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """413 for a body over ``max_bytes``, whether or not Content-Length tells the truth."""
 
@@ -28,28 +24,39 @@ class BodySizeLimit:
             return
 
         seen = 0
+        refused = False
         response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            # Refuse the moment the limit is passed, from here: an exception raised into the
+            # app would reach FastAPI's body reader, which turns any error into a 400.
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    refused = True
+                    if not response_started:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal response_started
+            if refused:
+                return  # the 413 is the answer; whatever the app makes of the cut body is not
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not response_started:
-                await self._refuse(send)
+        except Exception:
+            if not refused:
+                raise
+            # the app failed on the body it never fully got; the client already has its 413
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         262_144, ge=1024, description="Largest request body the API accepts, in bytes."
     )
+    max_header_bytes: int = Field(
+        16_384,
+        ge=1024,
+        description="How many bytes of an unfinished request line plus headers `fraud serve` "
+        "buffers; past that the request is refused before the API sees it.",
+    )
+    keep_alive_seconds: int = Field(
+        5,
+        ge=1,
+        le=600,
+        description="Seconds `fraud serve` keeps an idle keep-alive connection open.",
+    )
     demo: bool = Field(
         False, description="Demo mode: load the bundled sample orders into an empty store at start."
     )

@@ -20,12 +20,14 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Run the HTTP service (the JSON API and its OpenAPI page)."""
-    import logging
+    import logging.config
     import os
 
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
+    from fraud.cli.server_logging import log_config
+
+    logging.config.dictConfig(log_config())
 
     if demo:
         os.environ["FRAUD_DEMO"] = "true"
@@ -41,5 +43,14 @@ def serve(
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
     uvicorn.run(
-        "api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=log_config(),
+        # h11, not httptools: only h11 bounds the size of a request's headers.
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
