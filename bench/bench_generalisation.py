@@ -179,6 +179,17 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def add_own_model_options(p: argparse.ArgumentParser) -> None:
+    """How the shop's own model is trained as of the cut-off (``fraud train`` options)."""
+    p.add_argument("--maturity-days", type=float, default=40.0,
+                   help="fraud train --maturity-days: an order this old with no chargeback "
+                   "counts as good")
+    p.add_argument("--valid-days", type=float, default=14.0,
+                   help="fraud train --valid-days: days of matured orders it is validated on")
+    p.add_argument("--gap-days", type=float, default=3.0,
+                   help="fraud train --gap-days: days between its training and validation orders")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--train-shops", type=int, default=3, help="how many training shops A")
@@ -190,12 +201,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--test-days", type=int, default=120, help="days of traffic of shop B")
     p.add_argument("--cutoff-day", type=int, default=90,
                    help="B's own model trains on days before this; all models are judged after")
-    p.add_argument("--maturity-days", type=float, default=40.0,
-                   help="B's own model: an order this old with no chargeback counts as good")
-    p.add_argument("--valid-days", type=float, default=14.0,
-                   help="B's own model: days of matured orders it is validated on")
-    p.add_argument("--gap-days", type=float, default=3.0,
-                   help="B's own model: days between its training and validation orders")
+    add_own_model_options(p)
     p.add_argument("--test-shop-seed", type=int, default=900, help="shop seed of shop B")
     p.add_argument("--test-seed", type=int, default=901, help="simulation seed of shop B")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "bench-generalisation")

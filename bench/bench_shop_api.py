@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_generalisation import (  # noqa: E402
     REVIEW_RATES,
+    add_own_model_options,
     figures,
     kind_table,
     say,
@@ -245,11 +246,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--days", type=int, default=120, help="days of traffic")
     p.add_argument("--cutoff-day", type=int, default=90,
                    help="the own model trains as of this day; both are judged on later orders")
-    p.add_argument("--maturity-days", type=float, default=40.0,
-                   help="fraud train --maturity-days (an order this old with no chargeback "
-                   "counts as good)")
-    p.add_argument("--valid-days", type=float, default=14.0, help="fraud train --valid-days")
-    p.add_argument("--gap-days", type=float, default=3.0, help="fraud train --gap-days")
+    add_own_model_options(p)
     p.add_argument("--start-timeout", type=float, default=180.0,
                    help="seconds to wait for the service to answer /readyz")
     p.add_argument("--no-batch-check", action="store_true",
