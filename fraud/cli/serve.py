@@ -27,8 +27,6 @@ def serve(
 
     from fraud.cli.server_logging import log_config
 
-    logging.config.dictConfig(log_config())
-
     if demo:
         os.environ["FRAUD_DEMO"] = "true"
         get_settings.cache_clear()
@@ -42,6 +40,9 @@ def serve(
     typer.echo(f"store: {settings.resolved_database_url}")
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
+    # only once the server will run: a refused start must not leave the process's logging
+    # pointed at a stream its caller closes (a test runner's captured stderr)
+    logging.config.dictConfig(log_config())
     uvicorn.run(
         "api.main:create_app",
         factory=True,
