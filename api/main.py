@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api import review
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import health, orders, score
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if settings.demo:
                 demo.start_in_background(app.state.runtime)
         _reload_on_sighup(app.state.runtime)
+        review.announce_first_users(app.state.runtime)
         try:
             yield
         finally:
@@ -76,5 +78,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(score.router)
     app.include_router(orders.router)
     app.include_router(health.router)
+    review.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -123,6 +123,21 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(
         False, description="Demo mode: load the bundled sample orders into an empty store at start."
+    )
+    review_admin_password: SecretStr | None = Field(
+        None,
+        description="Password of the first admin (`admin`) created on a store without users. "
+        "Default: a random one, printed once at start.",
+    )
+    review_session_hours: float = Field(
+        12, gt=0, le=24 * 30, description="How long a review-page sign-in lasts."
+    )
+    review_max_failed_logins: int = Field(
+        5, ge=1, le=100,
+        description="Wrong passwords in a row after which a review-page account is locked.",
+    )
+    review_lockout_minutes: float = Field(
+        15, gt=0, description="How long such an account stays locked."
     )
     fx_rates: dict[str, Decimal] = Field(
         default_factory=lambda: {

@@ -97,6 +97,9 @@ decisions = Table(
     Column("service_version", String(64), nullable=False),
     Column("model_probability", Float),
     Column("decided_at", UTCDateTime, nullable=False),
+    # the review queue pages held orders newest or riskiest first (migration 0004)
+    Index(None, "action", "decided_at", "id"),
+    Index(None, "action", "score", "id"),
 )
 
 outcomes = Table(

@@ -1,0 +1,79 @@
+"""The order page, and the one form post every reviewer action goes through."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import RuntimeDep
+from api.review.web import FormUserDep, ReaderDep, render
+from fraud.errors import FraudError, InvalidInput, NotFound
+from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
+from fraud.review.dossier import KEY_WORDS, dossier
+from fraud.review.sessions import SignedIn
+from fraud.schema import IDENTIFIER_PATTERN
+
+router = APIRouter(prefix="/review/orders")
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)]
+
+DONE_WORDS = {
+    "claim": "You claimed this order.",
+    "release": "You released this order.",
+    "approve": "Approved: the order service sees it, and it is labelled legitimate.",
+    "cancel": "Cancelled: the order service sees it, and it is labelled fraud.",
+    "escalate": "Escalated to a senior.",
+    "note": "Note added.",
+}
+
+
+def _page(
+    request: Request, runtime: RuntimeDep, user: SignedIn, order_id: str,
+    *, status_code: int = 200, error: str | None = None, done: str | None = None,
+    reason: str = "",
+) -> Response:
+    try:
+        with runtime.sessions() as session:
+            found = dossier(session, order_id)
+    except NotFound as exc:
+        return render(request, "review/error.html", user, status_code=404,
+                      title="Not found", message=exc.message)
+    return render(
+        request, "review/order.html", user, status_code=status_code, d=found, error=error,
+        done=DONE_WORDS.get(done or ""), key_words=KEY_WORDS, reason=reason,
+        max_reason=MAX_REASON_LENGTH,
+    )
+
+
+@router.get("/{order_id}", response_class=HTMLResponse)
+def show_order(
+    request: Request, order_id: OrderId, runtime: RuntimeDep, user: ReaderDep,
+    done: str | None = None,
+) -> Response:
+    return _page(request, runtime, user, order_id, done=done)
+
+
+@router.post("/{order_id}/act", response_class=HTMLResponse)
+def act_on_order(
+    request: Request,
+    order_id: OrderId,
+    runtime: RuntimeDep,
+    user: FormUserDep,
+    action: Annotated[str, Form(max_length=40)] = "",
+    version: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=MAX_REASON_LENGTH * 4)] = "",
+) -> Response:
+    try:
+        what = ReviewAction.parse(action)
+        seen = int(version) if version.strip() else None
+        with runtime.sessions() as session:
+            act(session, user.user, order_id, what, version=seen, reason=reason)
+    except ValueError:
+        return _page(request, runtime, user, order_id, status_code=422,
+                     error="version: not a number; reload the page", reason=reason)
+    except (FraudError, InvalidInput) as exc:
+        return _page(request, runtime, user, order_id, status_code=exc.status,
+                     error=exc.message, reason=reason)
+    return RedirectResponse(f"/review/orders/{order_id}?done={what.value}", status_code=303)
