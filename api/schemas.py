@@ -164,6 +164,25 @@ class StoredOrderOut(BaseModel):
     outcomes: list[OutcomeOut] = Field(
         default_factory=list, description="Outcomes reported for the order, oldest first"
     )
+    review: ReviewOut | None = Field(
+        None,
+        description="Where a reviewer's work on a held order stands (null: never held, or "
+        "nobody acted yet). `approved` or `cancelled` is the final decision.",
+    )
+
+
+class ReviewOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "approved", "by": "rita", "at": "2026-11-25T14:20:00Z"}]})
+
+    status: Literal["open", "escalated", "approved", "cancelled"] = Field(
+        description="`approved` / `cancelled`: decided by a reviewer (final); `escalated`: "
+        "waiting for a senior; `open`: being worked"
+    )
+    by: str | None = Field(
+        None, description="The reviewer who decided or claimed it", examples=["rita"]
+    )
+    at: datetime = Field(description="When the status last changed (UTC)")
 
 
 class FieldError(BaseModel):

@@ -10,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from api.body import StrictJsonRoute
 from api.deps import ApiKeyDep, RuntimeDep
 from api.errors import error_responses
-from api.schemas import DecisionOut, OutcomeIn, OutcomeOut, StoredOrderOut
+from api.schemas import DecisionOut, OutcomeIn, OutcomeOut, ReviewOut, StoredOrderOut
 from fraud.errors import NotFound
+from fraud.review.states import get_state
+from fraud.runtime import Runtime
 from fraud.schema import IDENTIFIER_PATTERN
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=StrictJsonRoute)
@@ -29,6 +31,7 @@ async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> 
     stored = await run_in_threadpool(runtime.get_order, order_id)
     if stored is None:
         raise NotFound(f"order {order_id!r} not found")
+    review = await run_in_threadpool(_review_of, runtime, order_id)
     return StoredOrderOut(
         order_id=stored.order_id,
         order=stored.order,
@@ -36,7 +39,17 @@ async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> 
         outcomes=[
             OutcomeOut(order_id=o.order_id, outcome=o.outcome, at=o.at) for o in stored.outcomes
         ],
+        review=review,
     )
+
+
+def _review_of(runtime: Runtime, order_id: str) -> ReviewOut | None:
+    """The review pages' state of the order, when a reviewer has acted on it."""
+    with runtime.sessions() as session:
+        state = get_state(session, order_id)
+    if state.updated_at is None:
+        return None
+    return ReviewOut(status=state.status.value, by=state.claimed_by, at=state.updated_at)
 
 
 @router.post(

@@ -23,7 +23,7 @@ from fraud.keys import normalise_email
 from fraud.review.states import Status
 from fraud.store.codecs import time_from_db
 from fraud.store.review_tables import review_states
-from fraud.store.tables import decisions, orders
+from fraud.store.tables import decisions, order_keys, orders
 
 PAGE_SIZE = 50
 TOP_REASONS = 3
@@ -110,15 +110,23 @@ def _search_clause(text: str) -> Any:
     exactly or a part of the customer's name, case-insensitively."""
     text = text.strip()
     if "@" in text:
-        return orders.c.email_key == normalise_email(text)
+        return _keyed("email", normalise_email(text))
     try:
-        return orders.c.ip_key == str(ipaddress.ip_address(text))
+        return _keyed("ip", str(ipaddress.ip_address(text)))
     except ValueError:
         pass
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return or_(
         orders.c.order_id == text,
         func.lower(_NAME).like(f"%{escaped}%", escape="\\"),
+    )
+
+
+def _keyed(kind: str, value: str) -> Any:
+    """Orders with this linking key, found through the ``order_keys`` index rather than
+    by reading every held order."""
+    return decisions.c.order_id.in_(
+        select(order_keys.c.order_id).where(order_keys.c.kind == kind, order_keys.c.value == value)
     )
 
 

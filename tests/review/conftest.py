@@ -9,12 +9,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-PASSWORD = "correct horse battery"  # noqa: S105 - a test password
 
 
 @pytest.fixture
 def people(session):  # noqa: ANN001, ANN201
     """A reviewer, a second reviewer, an analyst and an admin."""
+    from holding import PASSWORD
+
     from fraud.review.roles import Role
     from fraud.review.users import add_user
 

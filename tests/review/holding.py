@@ -10,6 +10,7 @@ from factories import make_order
 from fraud.domain import Action, Decision, Reason, RuleResult, Versions
 from fraud.store import repository
 
+PASSWORD = "correct horse battery"  # noqa: S105 - a test password
 VERSIONS = Versions(rules="test-rules", model="none", service="test")
 
 

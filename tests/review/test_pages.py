@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import PASSWORD
 from fastapi.testclient import TestClient
-from holding import hold
-from pages import CSRF, act, signed_in_client
+from holding import PASSWORD, hold
+from review_client import CSRF, act, signed_in_client
 
 from api.main import create_app
 from fraud.review.audit import entries_for
@@ -185,6 +184,8 @@ def test_approve_reaches_the_order_api_as_a_label(settings, runtime, held):
     with TestClient(create_app(settings, runtime=runtime)) as api:
         answer = api.get(f"/v1/orders/{held}", headers={"Authorization": f"Bearer {key}"})
     assert [o["outcome"] for o in answer.json()["outcomes"]] == ["legit_confirmed"]
+    assert answer.json()["review"]["status"] == "approved"
+    assert answer.json()["review"]["by"] == "rita"
 
 
 def test_hostile_customer_text_is_escaped_everywhere_it_is_shown(settings, runtime, held):

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import PASSWORD
+from holding import PASSWORD
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
