@@ -3,6 +3,7 @@ CSRF check on form posts, and the errors a page turns into a redirect or an HTML
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,18 @@ from fraud.review.sessions import SignedIn, csrf_matches, signed_in
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 COOKIE = "review_session"
 
+# Characters that reorder the text around them (a right-to-left override makes
+# "gpj.exe" read "exe.jpg"): shown as a visible code instead of taking effect.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
+def visible_bidi(value: object) -> object:
+    """Every value a template prints passes here (``finalize``), before escaping."""
+    if isinstance(value, str) and _BIDI_CONTROLS.search(value):
+        return _BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    return value
+
+
 # Autoescaping on for every template, whatever its file name: customer fields are
 # written by fraudsters.
 _env = Environment(
@@ -28,6 +41,7 @@ _env = Environment(
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=visible_bidi,
 )
 
 
