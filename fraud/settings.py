@@ -139,6 +139,18 @@ class Settings(BaseSettings):
     review_lockout_minutes: float = Field(
         15, gt=0, description="How long such an account stays locked."
     )
+    review_webhook_url: str | None = Field(
+        None,
+        description="URL the service POSTs a reviewer's final decision (approved/cancelled) "
+        "to, signed with HMAC-SHA256; none: no webhook.",
+    )
+    review_webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret of the webhook's signature (required with the URL)."
+    )
+    review_webhook_attempts: int = Field(
+        5, ge=1, le=20,
+        description="Attempts per webhook call, with exponential back-off between them.",
+    )
     fx_rates: dict[str, Decimal] = Field(
         default_factory=lambda: {
             "EUR": Decimal("1"),
@@ -172,6 +184,16 @@ class Settings(BaseSettings):
                 f"review_threshold ({self.review_threshold}) must not exceed "
                 f"decline_threshold ({self.decline_threshold})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_signed(self) -> Settings:
+        if self.review_webhook_url and self.review_webhook_secret is None:
+            raise ValueError("review_webhook_url needs review_webhook_secret to sign its calls")
+        if self.review_webhook_url and not self.review_webhook_url.startswith(
+            ("https://", "http://")
+        ):
+            raise ValueError("review_webhook_url must be an http(s) URL")
         return self
 
     @property

@@ -1,4 +1,5 @@
-"""Admin pages: users and roles; the audit log (analysts may read it too)."""
+"""Admin pages: users and roles, the webhook's delivery log; the audit log (analysts may
+read it too)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from api.review.web import AdminDep, ReaderDep, render
 from fraud.review.audit import recent_entries
 from fraud.review.roles import GRANTS
 from fraud.review.users import list_users
+from fraud.review.webhook import Webhook, recent_deliveries
 
 router = APIRouter(prefix="/review")
 
@@ -30,3 +32,12 @@ def show_audit(
         entries = recent_entries(session, before_id=before, limit=100)
     older = f"/review/audit?before={entries[-1].id}" if len(entries) == 100 else None
     return render(request, "review/audit.html", user, entries=entries, older=older)
+
+
+@router.get("/admin/webhooks", response_class=HTMLResponse)
+def show_webhook_log(request: Request, runtime: RuntimeDep, user: AdminDep) -> Response:
+    with runtime.sessions() as session:
+        deliveries = recent_deliveries(session)
+    configured = Webhook.from_settings(runtime.settings) is not None
+    return render(request, "review/webhooks.html", user, deliveries=deliveries,
+                  configured=configured)

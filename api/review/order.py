@@ -13,6 +13,7 @@ from fraud.errors import FraudError, InvalidInput, NotFound
 from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
 from fraud.review.dossier import KEY_WORDS, dossier
 from fraud.review.sessions import SignedIn
+from fraud.review.webhook import Webhook, notify_in_background
 from fraud.schema import IDENTIFIER_PATTERN
 
 router = APIRouter(prefix="/review/orders")
@@ -69,11 +70,14 @@ def act_on_order(
         what = ReviewAction.parse(action)
         seen = int(version) if version.strip() else None
         with runtime.sessions() as session:
-            act(session, user.user, order_id, what, version=seen, reason=reason)
+            done = act(session, user.user, order_id, what, version=seen, reason=reason)
     except ValueError:
         return _page(request, runtime, user, order_id, status_code=422,
                      error="version: not a number; reload the page", reason=reason)
     except (FraudError, InvalidInput) as exc:
         return _page(request, runtime, user, order_id, status_code=exc.status,
                      error=exc.message, reason=reason)
+    hook = Webhook.from_settings(runtime.settings)
+    if hook is not None and done.outcome is not None:  # a final decision: tell the shop
+        notify_in_background(hook, runtime.sessions, done)
     return RedirectResponse(f"/review/orders/{order_id}?done={what.value}", status_code=303)

@@ -68,3 +68,18 @@ review_audit = Table(
     Column("at", UTCDateTime, nullable=False),
     Index(None, "at"),
 )
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    order_ref(index=True),
+    Column("event", String(32), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("result", String(16), nullable=False),  # delivered | failed (will retry) | gave_up
+    Column("http_status", Integer),
+    Column("error", String(300)),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "at"),
+)
+"""One row per attempt to tell the order service about a reviewer's final decision."""

@@ -3,12 +3,19 @@ approve and cancel reach the order API, escalation, and two reviewers racing."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
 import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    """docs/ when asked for (FRAUD_TEST_SCREENSHOTS=1, to refresh the README's pictures);
+    otherwise a temporary folder, so a test run leaves the work tree as it was."""
+    return DOCS if os.environ.get("FRAUD_TEST_SCREENSHOTS") else tmp_path
 
 pytestmark = pytest.mark.slow
 
@@ -48,12 +55,12 @@ def order_api(site: dict, order_id: str) -> dict:
     return answer.json()
 
 
-def test_a_reviewer_works_the_queue(browser, site):
+def test_a_reviewer_works_the_queue(browser, site, tmp_path):
     page = watched_page(browser)
     sign_in(page, site, "rita")
     orders = site["orders"]
     assert page.locator("table.queue tbody tr").count() == 3
-    page.screenshot(path=str(DOCS / "review-queue.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "review-queue.png"), full_page=True)
 
     page.fill("#search", "")
     page.fill("input[name=country]", "DE")
@@ -66,7 +73,7 @@ def test_a_reviewer_works_the_queue(browser, site):
     assert page.locator("img").count() == 0
     assert "[U+202E]evil" in page.inner_text("dl.order")  # shown, not reordering the text
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-    page.screenshot(path=str(DOCS / "review-order.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "review-order.png"), full_page=True)
 
     # approve one with the keyboard shortcut, cancel one with a reason
     page.goto(f"{site['url']}/review/orders/{orders['plain']}")

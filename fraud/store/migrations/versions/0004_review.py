@@ -1,5 +1,5 @@
-"""Review pages: users, their sessions, the state of held orders, the audit log, and the
-indexes that page the review queue newest or riskiest first.
+"""Review pages: users, their sessions, the state of held orders, the audit log, the
+webhook's delivery log, and the indexes that page the review queue newest or riskiest first.
 
 Revision ID: 0004
 Revises: 0003
@@ -79,6 +79,24 @@ def upgrade() -> None:
     )
     op.create_index("ix_review_audit_order_id", "review_audit", ["order_id"])
     op.create_index("ix_review_audit_at", "review_audit", ["at"])
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("order_id", sa.String(64), nullable=False),
+        sa.Column("event", sa.String(32), nullable=False),
+        sa.Column("attempt", sa.Integer(), nullable=False),
+        sa.Column("result", sa.String(16), nullable=False),
+        sa.Column("http_status", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(300), nullable=True),
+        sa.Column("at", Time, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.order_id"], name="fk_webhook_deliveries_order_id_orders",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
+    )
+    op.create_index("ix_webhook_deliveries_order_id", "webhook_deliveries", ["order_id"])
+    op.create_index("ix_webhook_deliveries_at", "webhook_deliveries", ["at"])
     op.create_index(
         "ix_decisions_action_decided_at_id", "decisions", ["action", "decided_at", "id"]
     )
@@ -88,6 +106,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_decisions_action_score_id", table_name="decisions")
     op.drop_index("ix_decisions_action_decided_at_id", table_name="decisions")
+    op.drop_table("webhook_deliveries")
     op.drop_table("review_audit")
     op.drop_table("review_states")
     op.drop_table("review_sessions")
