@@ -165,7 +165,7 @@ def _distances(f: dict[str, FeatureValue]) -> tuple[Distance, ...]:
     return (
         Distance("IP and billing address", _km(f.get("ip_billing_distance_km"))),
         Distance("IP and shipping address", _km(f.get("ip_shipping_distance_km"))),
-        Distance("Billing and shipping address", _km(f.get("billing_shipping_distance_km"))),
+        Distance("billing and shipping address", _km(f.get("billing_shipping_distance_km"))),
     )
 
 
