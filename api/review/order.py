@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -11,6 +12,7 @@ from api.deps import RuntimeDep
 from api.review.web import FormUserDep, ReaderDep, render
 from fraud.errors import FraudError, InvalidInput, NotFound
 from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
+from fraud.review.contacts import Channel, ContactIn, ContactResult
 from fraud.review.dossier import KEY_WORDS, dossier
 from fraud.review.sessions import SignedIn
 from fraud.review.webhook import Webhook, notify_in_background
@@ -27,6 +29,7 @@ DONE_WORDS = {
     "cancel": "Cancelled: the order service sees it, and it is labelled fraud.",
     "escalate": "Escalated to a senior.",
     "note": "Note added.",
+    "contact": "Contact recorded in the customer's contact log.",
 }
 
 
@@ -44,8 +47,31 @@ def _page(
     return render(
         request, "review/order.html", user, status_code=status_code, d=found, error=error,
         done=DONE_WORDS.get(done or ""), key_words=KEY_WORDS, reason=reason,
-        max_reason=MAX_REASON_LENGTH,
+        max_reason=MAX_REASON_LENGTH, results=[r.value for r in ContactResult],
+        now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
     )
+
+
+def _contact(channel: str, result: str, when: str) -> ContactIn:
+    """The contact form's fields; :class:`InvalidInput` names the wrong one. The time is
+    read as UTC (the form says so); empty means now."""
+    try:
+        how = Channel(channel)
+    except ValueError:
+        raise InvalidInput("channel: phone or email") from None
+    try:
+        outcome = ContactResult(result)
+    except ValueError:
+        allowed = ", ".join(r.value for r in ContactResult)
+        raise InvalidInput(f"result: one of {allowed}") from None
+    try:
+        at = datetime.fromisoformat(when) if when.strip() else datetime.now(UTC)
+    except ValueError:
+        raise InvalidInput("contacted_at: not a date and time") from None
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+    if at > datetime.now(UTC) + timedelta(minutes=5):
+        raise InvalidInput("contacted_at: lies in the future")
+    return ContactIn(how, outcome, at)
 
 
 @router.get("/{order_id}", response_class=HTMLResponse)
@@ -65,12 +91,17 @@ def act_on_order(
     action: Annotated[str, Form(max_length=40)] = "",
     version: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=MAX_REASON_LENGTH * 4)] = "",
+    channel: Annotated[str, Form(max_length=20)] = "",
+    result: Annotated[str, Form(max_length=20)] = "",
+    contacted_at: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     try:
         what = ReviewAction.parse(action)
         seen = int(version) if version.strip() else None
+        contact = _contact(channel, result, contacted_at) if what is ReviewAction.CONTACT else None
         with runtime.sessions() as session:
-            done = act(session, user.user, order_id, what, version=seen, reason=reason)
+            done = act(session, user.user, order_id, what, version=seen, reason=reason,
+                       contact=contact)
     except ValueError:
         return _page(request, runtime, user, order_id, status_code=422,
                      error="version: not a number; reload the page", reason=reason)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Action, Outcome
 from fraud.errors import InvalidInput, NotFound
-from fraud.review import audit
+from fraud.review import audit, contacts
+from fraud.review.contacts import ContactIn
 from fraud.review.errors import NotAllowedNow, StaleVersion
 from fraud.review.roles import Permission, can, require
 from fraud.review.states import ReviewState, Status, get_state
@@ -39,6 +40,7 @@ class ReviewAction(StrEnum):
     CANCEL = "cancel"
     ESCALATE = "escalate"
     NOTE = "note"
+    CONTACT = "contact"  # a verification contact with the customer
 
     @classmethod
     def parse(cls, text: str) -> ReviewAction:
@@ -49,7 +51,11 @@ class ReviewAction(StrEnum):
             raise InvalidInput(f"unknown action {text[:40]!r}; allowed: {allowed}") from None
 
 
-NEEDS_REASON = frozenset({ReviewAction.CANCEL, ReviewAction.ESCALATE, ReviewAction.NOTE})
+NEEDS_REASON = frozenset(
+    {ReviewAction.CANCEL, ReviewAction.ESCALATE, ReviewAction.NOTE, ReviewAction.CONTACT}
+)
+REASON_WORDS = {ReviewAction.NOTE: "a note", ReviewAction.CONTACT: "the reason for the contact"}
+NO_STATE_CHANGE = frozenset({ReviewAction.NOTE, ReviewAction.CONTACT})
 
 OUTCOME_LABEL = {
     # the reviewer's verdict becomes a label for training, as if the shop had reported it
@@ -78,6 +84,7 @@ def act(
     *,
     version: int | None,
     reason: str | None = None,
+    contact: ContactIn | None = None,
     now: datetime | None = None,
 ) -> Done:
     """Do ``action`` on a held order as ``user``, who saw the order at ``version``.
@@ -96,13 +103,18 @@ def act(
     _held_for_review(session, order_id)
     before = get_state(session, order_id)
     session.rollback()  # end the read: the write below starts its own transaction
-    if action is ReviewAction.NOTE:
+    if action is ReviewAction.CONTACT and contact is None:
+        raise InvalidInput("contact: how, when and with what result the customer was contacted")
+    if action in NO_STATE_CHANGE:
         after = before
     else:
         if version is None or version != before.version:
             raise StaleVersion(_stale_message(order_id, before))
         after = _next_state(user, action, before, at)
         _write_state(session, before, after)
+    if action is ReviewAction.CONTACT and contact is not None:
+        contacts.append(session, order_id, contact, reason or "", user.username, at)
+        reason = f"by {contact.channel.value}, {contact.result.value.replace('_', ' ')}: {reason}"
     audit.append(
         session, order_id=order_id, action=action.value, actor=user.username, reason=reason,
         old_status=before.status.value, new_status=after.status.value, at=at,
@@ -117,7 +129,7 @@ def act(
 def _checked_reason(action: ReviewAction, reason: str | None) -> str | None:
     text = (reason or "").strip()
     if action in NEEDS_REASON and not text:
-        what = "a note" if action is ReviewAction.NOTE else f"a reason to {action.value}"
+        what = REASON_WORDS.get(action, f"a reason to {action.value}")
         raise InvalidInput(f"{what} is required")
     if len(text) > MAX_REASON_LENGTH:
         raise InvalidInput(f"a reason has at most {MAX_REASON_LENGTH} characters")

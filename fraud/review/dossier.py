@@ -1,7 +1,7 @@
 """What the order page shows, gathered from what scoring already stored: the order as
 received, every signal with its value and its one-sentence description, the reasons,
 rule hits and model contribution of the decision, where the IP and the addresses are,
-the customer's earlier orders, and the orders linked through a shared key (the keys
+the customer's earlier orders and contact log, and the orders linked through a shared key (the keys
 :mod:`fraud.keys` computed when the order was stored) with their outcomes.
 
 Nothing is scored again here: the page shows what the decision saw.
@@ -21,6 +21,7 @@ from fraud.domain import Decision, Feature, FeatureValue, Outcome
 from fraud.errors import NotFound
 from fraud.links import CONTROL
 from fraud.review.audit import AuditEntry, entries_for
+from fraud.review.contacts import Contact, contact_log, has_phone
 from fraud.review.states import ReviewState, get_state
 from fraud.signals import feature_catalogue
 from fraud.store import repository
@@ -98,6 +99,8 @@ class Dossier:
     state: ReviewState
     audit: tuple[AuditEntry, ...]
     features: dict[str, FeatureValue] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()  # the customer's contact log, over all their orders
+    has_phone: bool = False
 
     @property
     def model_reasons(self) -> tuple[Any, ...]:
@@ -131,6 +134,8 @@ def dossier(session: Session, order_id: str) -> Dossier:
         state=get_state(session, order_id),
         audit=tuple(entries_for(session, order_id)),
         features=features,
+        contacts=tuple(contact_log(session, order_id)),
+        has_phone=has_phone(session, order_id),
     )
 
 

@@ -83,3 +83,20 @@ webhook_deliveries = Table(
     Index(None, "at"),
 )
 """One row per attempt to tell the order service about a reviewer's final decision."""
+
+verification_contacts = Table(
+    "verification_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    order_ref(),
+    # the customer's account id, or "email:<normalised e-mail>" for a guest checkout
+    Column("customer_key", String(330), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("contacted_at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "customer_key", "contacted_at"),
+)
+"""The customer's contact log: a reviewer's verification calls and e-mails and their results."""

@@ -201,3 +201,18 @@ def test_hostile_customer_text_is_escaped_everywhere_it_is_shown(settings, runti
 def test_bad_filters_are_a_422_naming_the_field(settings, runtime, held):
     page = client_for(settings, runtime, "rita").get("/review?min_amount=lots")
     assert page.status_code == 422 and "min_amount: not a number" in page.text
+
+
+def test_a_contact_recorded_on_the_page_shows_in_the_customers_log(settings, runtime, held):
+    rita = client_for(settings, runtime, "rita")
+    token = CSRF.search(rita.get(f"/review/orders/{held}").text).group(1)
+    form = {"csrf_token": token, "action": "contact", "channel": "email",
+            "contacted_at": "2026-11-26T09:30", "reason": HOSTILE_NAME}
+    bad = rita.post(f"/review/orders/{held}/act", data={**form, "result": "maybe"})
+    assert bad.status_code == 422 and "result: one of confirmed" in bad.text
+    done = rita.post(f"/review/orders/{held}/act", data={**form, "result": "denied"},
+                     follow_redirects=False)
+    assert done.status_code == 303
+    page = rita.get(f"/review/orders/{held}").text
+    assert "2026-11-26 09:30 UTC" in page and "denied" in page
+    assert "<img src=x" not in page

@@ -1,5 +1,6 @@
 """Review pages: users, their sessions, the state of held orders, the audit log, the
-webhook's delivery log, and the indexes that page the review queue newest or riskiest first.
+webhook's delivery log, the customers' contact log, and the indexes that page the review
+queue newest or riskiest first.
 
 Revision ID: 0004
 Revises: 0003
@@ -97,6 +98,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_deliveries_order_id", "webhook_deliveries", ["order_id"])
     op.create_index("ix_webhook_deliveries_at", "webhook_deliveries", ["at"])
+    op.create_table(
+        "verification_contacts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("order_id", sa.String(64), nullable=False),
+        sa.Column("customer_key", sa.String(330), nullable=False),
+        sa.Column("channel", sa.String(8), nullable=False),
+        sa.Column("result", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("contacted_at", Time, nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("recorded_at", Time, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.order_id"], name="fk_verification_contacts_order_id_orders",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_verification_contacts"),
+    )
+    op.create_index(
+        "ix_verification_contacts_customer_key_contacted_at",
+        "verification_contacts",
+        ["customer_key", "contacted_at"],
+    )
     op.create_index(
         "ix_decisions_action_decided_at_id", "decisions", ["action", "decided_at", "id"]
     )
@@ -106,6 +129,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_decisions_action_score_id", table_name="decisions")
     op.drop_index("ix_decisions_action_decided_at_id", table_name="decisions")
+    op.drop_table("verification_contacts")
     op.drop_table("webhook_deliveries")
     op.drop_table("review_audit")
     op.drop_table("review_states")
