@@ -151,6 +151,18 @@ class Settings(BaseSettings):
         5, ge=1, le=20,
         description="Attempts per webhook call, with exponential back-off between them.",
     )
+    review_smtp_host: str | None = Field(
+        None, description="SMTP server the verification e-mails go through; none: not sent."
+    )
+    review_smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    review_smtp_from: str | None = Field(
+        None, description="Sender address of the verification e-mails (required with the host)."
+    )
+    review_smtp_starttls: bool = Field(
+        False, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    review_smtp_username: str | None = Field(None, description="SMTP login, when required.")
+    review_smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     fx_rates: dict[str, Decimal] = Field(
         default_factory=lambda: {
             "EUR": Decimal("1"),

@@ -9,14 +9,17 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import RuntimeDep
-from api.review.web import FormUserDep, ReaderDep, render
+from api.review.web import FormUserDep, PageForbidden, ReaderDep, render
 from fraud.errors import FraudError, InvalidInput, NotFound
 from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
 from fraud.review.contacts import Channel, ContactIn, ContactResult
 from fraud.review.dossier import KEY_WORDS, dossier
+from fraud.review.mail import SmtpServer, letter, send
+from fraud.review.roles import Permission, can
 from fraud.review.sessions import SignedIn
 from fraud.review.webhook import Webhook, notify_in_background
 from fraud.schema import IDENTIFIER_PATTERN
+from fraud.store import repository
 
 router = APIRouter(prefix="/review/orders")
 
@@ -30,6 +33,7 @@ DONE_WORDS = {
     "escalate": "Escalated to a senior.",
     "note": "Note added.",
     "contact": "Contact recorded in the customer's contact log.",
+    "email": "Verification e-mail sent; the contact log awaits the reply.",
 }
 
 
@@ -49,6 +53,7 @@ def _page(
         done=DONE_WORDS.get(done or ""), key_words=KEY_WORDS, reason=reason,
         max_reason=MAX_REASON_LENGTH, results=[r.value for r in ContactResult],
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
+        can_mail=SmtpServer.from_settings(runtime.settings) is not None,
     )
 
 
@@ -112,3 +117,25 @@ def act_on_order(
     if hook is not None and done.outcome is not None:  # a final decision: tell the shop
         notify_in_background(hook, runtime.sessions, done)
     return RedirectResponse(f"/review/orders/{order_id}?done={what.value}", status_code=303)
+
+
+@router.post("/{order_id}/verify-email", response_class=HTMLResponse)
+def send_verification_email(
+    request: Request, order_id: OrderId, runtime: RuntimeDep, user: FormUserDep
+) -> Response:
+    """Send the verification e-mail, then record it as a contact awaiting the reply."""
+    if not can(user.user.role, Permission.ACT):
+        raise PageForbidden(f"a {user.user.role.value} may not act")
+    try:
+        with runtime.sessions() as session:
+            stored = repository.get_stored_order(session, order_id)
+            if stored is None:
+                raise NotFound(f"order {order_id!r} not found")
+            message = letter(stored.order, runtime.settings.review_smtp_from or "")
+            send(SmtpServer.from_settings(runtime.settings), message)
+            sent = ContactIn(Channel.EMAIL, ContactResult.AWAITING_REPLY, datetime.now(UTC))
+            act(session, user.user, order_id, ReviewAction.CONTACT, version=None, contact=sent,
+                reason=f"verification e-mail sent ({message['Content-Language']})")
+    except FraudError as exc:
+        return _page(request, runtime, user, order_id, status_code=exc.status, error=exc.message)
+    return RedirectResponse(f"/review/orders/{order_id}?done=email", status_code=303)
