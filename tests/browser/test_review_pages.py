@@ -136,3 +136,12 @@ def test_two_reviewers_deciding_the_same_order(browser, site):
     message = rob.inner_text("p.error")
     assert "changed by somebody else meanwhile" in message and "approved by rita" in message
     assert order_api(site, order_id)["review"]["status"] == "approved"
+
+
+def test_the_pages_fit_a_tablet(browser, site):
+    page = watched_page(browser, width=768)
+    sign_in(page, site, "rob")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    page.goto(f"{site['url']}/review/orders/{site['orders']['hostile']}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
+    assert page.problems == []
