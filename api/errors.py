@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
-import psycopg
-import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,15 +14,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.body import DuplicateKey
 from api.schemas import ErrorOut
-from fraud.errors import FraudError
+from fraud.errors import FraudError, StoreUnavailable
 from fraud.schema import error_location, safe_error_message
+from fraud.store.failures import TRANSIENT, classify
 
 log = logging.getLogger(__name__)
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-# The store's hot path runs on the DBAPI connection, so its errors come unwrapped too.
-STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlite3.OperationalError,
-                     psycopg.OperationalError)
+# Seconds a client is told to wait before retrying after a 503: a store that is
+# restarting or was briefly frozen is usually back by then.
+RETRY_AFTER_SECONDS = 1
 
 # What each error status means, with a real example of its body, for the OpenAPI page.
 ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
@@ -48,9 +46,10 @@ ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
                     "reason": "Input should be greater than or equal to 0"}]}),
     500: ("An unexpected error; the server log has the details", {
         "code": "internal_error", "message": "internal error; see server log", "fields": []}),
-    503: ("The store is unreachable or busy: nothing was stored; retry later", {
-        "code": "store_unavailable", "message": "the store is unavailable; retry later",
-        "fields": []}),
+    503: ("The store is unreachable, frozen, busy or full (`store_full`): nothing was "
+          "stored; retry after `Retry-After` seconds", {
+        "code": "store_unavailable",
+        "message": "the store is unavailable; retry later", "fields": []}),
 }
 
 
@@ -118,24 +117,25 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FraudError)
     async def _fraud(_: Request, exc: FraudError) -> JSONResponse:
         if exc.status >= 500:
-            log.error("%s: %s", exc.code, exc.message)
+            kind = f" ({exc.detail})" if isinstance(exc, StoreUnavailable) else ""
+            log.error("%s: %s%s", exc.code, exc.message, kind)
+        headers = None
+        if exc.status == 401:
+            headers = BEARER_CHALLENGE
+        elif isinstance(exc, StoreUnavailable):
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return JSONResponse(
-            status_code=exc.status,
-            content=error_body(exc.code, exc.message),
-            headers=BEARER_CHALLENGE if exc.status == 401 else None,
+            status_code=exc.status, content=error_body(exc.code, exc.message), headers=headers
         )
 
-    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        # Connection refused, server gone, SQLite busy: the client may retry; a bug is a 500.
-        log.error("store unavailable: %s", (str(exc).strip().splitlines() or ["?"])[0])
-        return JSONResponse(
-            status_code=503,
-            content=error_body("store_unavailable", "the store is unavailable; retry later"),
-            headers={"Retry-After": "1"},
-        )
+    async def _store_fault(request: Request, exc: Exception) -> JSONResponse:
+        # A driver error that escaped Runtime.store_call (a store call made elsewhere):
+        # connection refused, server gone, SQLite busy or full; the client may retry.
+        fault = classify(exc) or StoreUnavailable("the store is unavailable; retry later")
+        return await _fraud(request, fault)
 
-    for kind in STORE_UNAVAILABLE:
-        app.add_exception_handler(kind, _store_unavailable)
+    for kind in TRANSIENT:
+        app.add_exception_handler(kind, _store_fault)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
