@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.body import DuplicateKey
 from api.schemas import ErrorOut
@@ -147,9 +148,41 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=headers,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse(
-            status_code=500, content=error_body("internal_error", "internal error; see server log")
-        )
+    app.add_middleware(UnhandledErrors)
+
+
+class UnhandledErrors:
+    """A bug becomes a complete 500 response, and the connection stays usable.
+
+    Not an ``exception_handler(Exception)``: Starlette sends that handler's response
+    and then raises the error again to the server, and uvicorn answers an error
+    raised after a response by closing the connection, so a client's next request
+    on it (sent before it noticed) was reset. Here the error ends with the response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise  # half a response is out: only closing the connection ends it cleanly
+            response = JSONResponse(
+                status_code=500,
+                content=error_body("internal_error", "internal error; see server log"),
+            )
+            await response(scope, receive, send)
