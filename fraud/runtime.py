@@ -22,7 +22,7 @@ from cachetools import TTLCache
 from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
-from fraud.errors import FraudError, StoreFull
+from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.replay.shadow import ShadowRunner
@@ -396,6 +396,31 @@ class Runtime:
         )
         degraded = self.geo is None or self.model_unavailable() or self.store_full is not None
         return ("degraded" if degraded else "ok"), checks
+
+
+def prepare_to_serve(settings: Settings) -> None:
+    """What ``fraud serve`` does once, before any worker starts: migrate the store and
+    load the rules. Raises :class:`FraudError` with one line saying what is wrong.
+
+    Workers that each migrate a new store race to create its tables; the loser's
+    start fails and uvicorn then stops every worker (``--workers 2`` died this way).
+    A rules file that does not load refuses the start here, with its line and
+    reason, not with a traceback from each worker.
+    """
+    import sqlalchemy.exc
+    from sqlalchemy.engine import make_url
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade_database(url)
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise ConfigError(
+            f"the store {shown} cannot be opened or migrated ({type(exc).__name__})"
+        ) from None
+    RuleBook(settings.rules_path)
 
 
 def _clock() -> float:

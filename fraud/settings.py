@@ -150,6 +150,15 @@ class Settings(BaseSettings):
         description="SQLite: when the WAL file is larger, the background checkpoint waits "
         "for the readers of the moment and empties it (checked every 5 s).",
     )
+    worker_healthcheck_seconds: int = Field(
+        60,
+        ge=5,
+        le=600,
+        description="With `fraud serve --workers N` (N > 1): how long a worker may leave its "
+        "supervisor's health ping unanswered before it is killed and restarted. A worker's "
+        "start (postal and city tables) can hold the interpreter for seconds on a busy "
+        "machine; uvicorn's default of 5 s killed starting workers over and over.",
+    )
     demo: bool = Field(
         False, description="Demo mode: load the bundled sample orders into an empty store at start."
     )
