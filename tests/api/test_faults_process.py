@@ -65,7 +65,6 @@ def _half_stored(db_url: str) -> list[str]:
         engine.dispose()
 
 
-@pytest.mark.slow
 def test_kill_9_mid_stream_loses_no_acknowledged_decision(db_url: str, tmp_path: Path) -> None:
     key = _store_with_key(db_url)
     env = _serve_env(db_url, tmp_path)
