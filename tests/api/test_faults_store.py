@@ -35,6 +35,7 @@ READY_CHECK = 0.5
 # A hang guard for each request, not a timing assert: far above the store timeout, so a
 # request that waits for the freeze to end (the fault) fails the test instead of hanging.
 HANG_GUARD = STORE_TIMEOUT + 15
+IN_FLIGHT = 8  # concurrent scoring requests caught by the freeze
 
 
 @dataclass
@@ -114,18 +115,25 @@ def test_a_frozen_postgresql_answers_503_and_the_service_recovers_by_itself(
 
         proxy.freeze()
         answers: list[httpx.Response] = []
-        scoring = threading.Thread(
-            target=lambda: answers.append(client.post("/v1/score", json=during))
-        )
-        scoring.start()
+
+        def score_once() -> None:
+            with postgres_service.client() as own:
+                answers.append(own.post("/v1/score", json=during))
+
+        scoring = [threading.Thread(target=score_once) for _ in range(IN_FLIGHT)]
+        for thread in scoring:
+            thread.start()
         _until(lambda: bool(postgres_service.runtime.watchdog._held), "a request on the store")
-        # while that request waits on the frozen store: liveness answers, readiness says so
+        # while those requests wait on the frozen store: liveness answers, readiness says so
         assert probe.get("/healthz").json()["status"] == "ok"
         ready = probe.get("/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["store"].startswith("unavailable")
-        scoring.join(HANG_GUARD)
-        _assert_store_unavailable(answers[0])
+        for thread in scoring:
+            thread.join(HANG_GUARD)
+        assert len(answers) == IN_FLIGHT
+        for answer in answers:
+            _assert_store_unavailable(answer)
         assert postgres_service.runtime.watchdog.cuts >= 1
 
         proxy.resume()
