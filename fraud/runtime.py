@@ -235,8 +235,8 @@ class Runtime:
         try:
             with guard, store_faults():
                 yield
-        except StoreFull as exc:
-            self.store_full = exc.message
+        except StoreFull:
+            self.store_full = "the last write failed for lack of space; reads still work"
             raise
 
     @cached_property
