@@ -54,6 +54,7 @@ def main() -> None:
                         help="FRAUD_SQLITE_WAL_MAX_BYTES; 0: no bound (passive checkpoints)")
     args = parser.parse_args()
 
+    from fraud.errors import StoreUnavailable
     from fraud.runtime import Runtime
     from fraud.settings import Settings
     from fraud.store.db import wal_bytes
@@ -68,10 +69,15 @@ def main() -> None:
     done = threading.Event()
     reads = [0]
 
+    unavailable = [0]  # 503s a client would have seen (a store timeout on a busy machine)
+
     def read_forever() -> None:
         while not done.is_set():
             if stored:
-                runtime.get_order(random.choice(stored))  # noqa: S311 - load, not secrets
+                try:
+                    runtime.get_order(random.choice(stored))  # noqa: S311 - load, not secrets
+                except StoreUnavailable:
+                    unavailable[0] += 1
                 reads[0] += 1
             else:
                 time.sleep(0.01)
@@ -91,7 +97,12 @@ def main() -> None:
         pause = due - time.monotonic()
         if pause > 0:
             time.sleep(pause)
-        runtime.score(order)
+        while True:  # as the order service would: retry a 503
+            try:
+                runtime.score(order)
+                break
+            except StoreUnavailable:
+                unavailable[0] += 1
         stored.append(order.order_id)
         size = wal_bytes(runtime.engine)
         largest = max(largest, size)
@@ -103,7 +114,7 @@ def main() -> None:
     for reader in readers:
         reader.join()
     print(f"scored {len(orders)} in {elapsed:.0f} s ({len(orders) / elapsed:.0f}/s), "
-          f"{reads[0]} reads by {args.readers} readers")
+          f"{reads[0]} reads by {args.readers} readers, {unavailable[0]} store-unavailable")
     print(f"WAL largest {largest / MIB:.1f} MiB, at the end {wal_bytes(runtime.engine) / MIB:.1f}"
           f" MiB; database {(data_dir / 'fraud.db').stat().st_size / MIB:.1f} MiB")
     runtime.close()
