@@ -179,3 +179,52 @@ def test_a_locked_sqlite_store_answers_503_and_serves_again_once_released(
         holder.execute("ROLLBACK")
         holder.close()
         assert client.post("/v1/score", json=body).status_code == 200
+
+
+class _FrozenEngine:
+    """An engine whose connect waits until released: a store that does not answer."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.connects = 0
+
+    @contextmanager
+    def connect(self) -> Iterator[object]:
+        self.connects += 1
+        self.released.wait(HANG_GUARD)
+
+        class _Conn:
+            def exec_driver_sql(self, _sql: str) -> None:
+                return None
+
+        yield _Conn()
+
+
+def test_readiness_checks_never_pile_up_on_a_frozen_store() -> None:
+    import asyncio
+
+    from fraud.store.probe import StoreProbe
+
+    engine = _FrozenEngine()
+    probe = StoreProbe(engine, answer_within=0.2, remember=0.2)  # type: ignore[arg-type]
+    try:
+        answers: list[str] = []
+        askers = [threading.Thread(target=lambda: answers.append(probe.check()))
+                  for _ in range(20)]
+        for thread in askers:
+            thread.start()
+        for thread in askers:
+            thread.join(HANG_GUARD)
+
+        async def ask_from_the_loop() -> list[str]:
+            return list(await asyncio.gather(*(probe.check_async() for _ in range(20))))
+
+        answers += asyncio.run(ask_from_the_loop())
+        assert answers == ["unavailable: no answer within 0.2 s"] * 40
+        assert engine.connects == 1  # one check in flight, whoever asked
+
+        engine.released.set()
+        _until(lambda: probe.check() == "ok", "the store answering again")
+    finally:
+        engine.released.set()
+        probe.close()
