@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from api.review import admin, auth, order, queue
 from api.review.headers import ReviewSecurityHeaders
 from api.review.web import PageForbidden, SignInRequired, login_url, render
-from fraud.review.bootstrap import first_users
+from fraud.review.bootstrap import announcement, first_users
 from fraud.runtime import Runtime
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -40,13 +40,9 @@ def install(app: FastAPI) -> None:
 
 def announce_first_users(runtime: Runtime) -> None:
     """Create the first admin (and in demo mode a reviewer) on a store without users,
-    and print a drawn password once, on stderr: never into the log."""
+    and print a drawn password once, on stderr: never into the log. ``fraud serve`` has
+    done this before the server starts; this covers an app served any other way."""
     with runtime.sessions() as session:
         created = first_users(session, runtime.settings)
     for user in created:
-        if user.password is None:
-            print(f"review pages: created {user.role.value} {user.username!r} with the "
-                  "password from FRAUD_REVIEW_ADMIN_PASSWORD", file=sys.stderr, flush=True)
-        else:
-            print(f"review pages: created {user.role.value} {user.username!r}, password "
-                  f"{user.password} (shown once; sign in at /review)", file=sys.stderr, flush=True)
+        print(announcement(user), file=sys.stderr, flush=True)

@@ -45,6 +45,12 @@ def serve(
     typer.echo(f"store: {make_url(settings.resolved_database_url).render_as_string()}")
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
+    # the review pages' first users, once and before logging starts: a drawn password is
+    # shown here, never written into the log
+    from fraud.review.bootstrap import announcement, first_users_in_store
+
+    for user in first_users_in_store(settings):
+        typer.echo(announcement(user), err=True)
     # only once the server will run: a refused start must not leave the process's logging
     # pointed at a stream its caller closes (a test runner's captured stderr)
     logging.config.dictConfig(log_config())

@@ -44,3 +44,24 @@ def first_users(session: Session, settings: Settings) -> list[Created]:
         except Conflict:
             pass  # made at an earlier start: its password was printed then
     return created
+
+
+def announcement(user: Created) -> str:
+    """The line that tells whoever starts the service about a user made at start."""
+    if user.password is None:
+        return (f"review pages: created {user.role.value} {user.username!r} with the password "
+                "from FRAUD_REVIEW_ADMIN_PASSWORD")
+    return (f"review pages: created {user.role.value} {user.username!r}, password "
+            f"{user.password} (shown once; sign in at /review)")
+
+
+def first_users_in_store(settings: Settings) -> list[Created]:
+    """:func:`first_users` on the store the settings name (already migrated)."""
+    from fraud.store.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            return first_users(session, settings)
+    finally:
+        engine.dispose()

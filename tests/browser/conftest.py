@@ -103,8 +103,10 @@ def site(tmp_path) -> Iterator[dict]:
     runtime.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # noqa: ANN201 - a playwright Browser
+    """Module-scoped: while Playwright's sync API runs, an asyncio loop runs in this
+    thread, and a later test of another module calling ``asyncio.run`` would fail."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     playwright_api = pytest.importorskip("playwright.sync_api")

@@ -17,7 +17,8 @@ def screenshot_dir(tmp_path: Path) -> Path:
     otherwise a temporary folder, so a test run leaves the work tree as it was."""
     return DOCS if os.environ.get("FRAUD_TEST_SCREENSHOTS") else tmp_path
 
-pytestmark = pytest.mark.slow
+# one worker runs them all (make test: --dist loadgroup), so the browser starts once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 def watched_page(browser, width: int = 1280):  # noqa: ANN001, ANN201

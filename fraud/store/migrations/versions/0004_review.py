@@ -1,6 +1,7 @@
-"""Review pages: users, their sessions, the state of held orders, the audit log, the
-webhook's delivery log, the customers' contact log, and the indexes that page the review
-queue newest or riskiest first.
+"""Review pages: users, sessions, review states, audit, contacts, webhook deliveries.
+
+Also the indexes that page the review queue newest or riskiest first. (The first line
+stands alone: Alembic logs the first paragraph, and a log line must not span two lines.)
 
 Revision ID: 0004
 Revises: 0003
