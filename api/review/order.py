@@ -15,6 +15,7 @@ from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
 from fraud.review.contacts import Channel, ContactIn, ContactResult
 from fraud.review.dossier import KEY_WORDS, dossier
 from fraud.review.mail import SmtpServer, letter, send
+from fraud.review.queue import next_in_queue
 from fraud.review.roles import Permission, can
 from fraud.review.sessions import SignedIn
 from fraud.review.webhook import Webhook, notify_in_background
@@ -45,6 +46,7 @@ def _page(
     try:
         with runtime.sessions() as session:
             found = dossier(session, order_id)
+            following = next_in_queue(session, order_id)
     except NotFound as exc:
         return render(request, "review/error.html", user, status_code=404,
                       title="Not found", message=exc.message)
@@ -54,6 +56,7 @@ def _page(
         max_reason=MAX_REASON_LENGTH, results=[r.value for r in ContactResult],
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
         can_mail=SmtpServer.from_settings(runtime.settings) is not None,
+        next_order=following,
     )
 
 

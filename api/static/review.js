@@ -1,6 +1,7 @@
 // Keyboard shortcuts for the review pages (no inline script: the pages' CSP forbids it).
 // Queue: "/" search, "j"/"k" next/previous order, Enter opens it.
-// Order: "a" approve, "c" cancel (focus the reason first), "q" back to the queue.
+// Order: "a" approve, "c" cancel (focus the reason first), "n" next held order,
+// "q" back to the queue.
 (function () {
   "use strict";
   function typing(e) {
@@ -27,6 +28,8 @@
     } else if (e.key === "c" && document.getElementById("cancel") && reason) {
       // a cancel needs a reason: type it, then Enter submits with the cancel button
       e.preventDefault(); reason.focus(); reason.dataset.submitWith = "cancel";
+    } else if (e.key === "n" && document.getElementById("next")) {
+      window.location.href = document.getElementById("next").getAttribute("href");
     } else if (e.key === "q" && document.getElementById("back")) {
       window.location.href = "/review";
     }

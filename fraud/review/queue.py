@@ -225,3 +225,18 @@ def _row(r: Any) -> QueueRow:
         status=Status(r.status), claimed_by=r.claimed_by, version=int(r.version),
         reasons=reasons,
     )
+
+
+def next_in_queue(session: Session, order_id: str) -> str | None:
+    """The held order after this one in the default queue (newest first, still to do):
+    where "next" goes from an order page."""
+    row = session.execute(
+        select(decisions.c.id, decisions.c.decided_at, decisions.c.score)
+        .where(decisions.c.order_id == order_id, decisions.c.action == "review")
+        .order_by(decisions.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    page = queue_page(session, QueueFilter(after=_cursor(Sort.NEWEST, row), limit=1))
+    return page.rows[0].order_id if page.rows else None

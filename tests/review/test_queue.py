@@ -10,7 +10,7 @@ from holding import hold
 from fraud.domain import Action
 from fraud.errors import InvalidInput
 from fraud.review.actions import ReviewAction, act
-from fraud.review.queue import QueueFilter, Sort, StatusFilter, queue_page
+from fraud.review.queue import QueueFilter, Sort, StatusFilter, next_in_queue, queue_page
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
@@ -109,3 +109,11 @@ def test_rows_carry_what_the_queue_shows(session):
                                                                        "NL")
     assert [r.code for r in row.reasons] == ["a_rule", "b_rule", "c_rule"]
     assert row.amount_eur == pytest.approx(104.85)
+
+
+def test_next_goes_down_the_default_queue(session, people, five):
+    newest_first = five[::-1]
+    assert next_in_queue(session, newest_first[0]) == newest_first[1]
+    act(session, people["rita"], newest_first[1], ReviewAction.APPROVE, version=0)
+    assert next_in_queue(session, newest_first[0]) == newest_first[2]  # decided ones skipped
+    assert next_in_queue(session, newest_first[-1]) is None
