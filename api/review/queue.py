@@ -70,11 +70,11 @@ def show_queue(
     params = {k: v[:320] for k, v in request.query_params.items() if k in FIELDS + ("after",)}
     try:
         wanted = read_filter(params)
+        with runtime.sessions() as session:
+            page = queue_page(session, wanted)
     except InvalidInput as exc:
         return render(request, "review/queue.html", user, status_code=422, error=exc.message,
                       rows=(), params=params, next_url=None, reasons=_reason_codes(runtime))
-    with runtime.sessions() as session:
-        page = queue_page(session, wanted)
     kept = {k: v for k, v in params.items() if k in FIELDS and v}
     next_url = None
     if page.next_after:

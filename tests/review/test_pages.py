@@ -216,3 +216,9 @@ def test_a_contact_recorded_on_the_page_shows_in_the_customers_log(settings, run
     page = rita.get(f"/review/orders/{held}").text
     assert "2026-11-26 09:30 UTC" in page and "denied" in page
     assert "<img src=x" not in page
+
+
+def test_a_forged_page_cursor_is_a_422_page(settings, runtime, held):
+    page = client_for(settings, runtime, "rita").get("/review?after=<script>")
+    assert page.status_code == 422 and "after: not a page cursor" in page.text
+    assert "<script>" not in page.text.split("<main>")[1]
