@@ -3,6 +3,8 @@ read it too)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -21,7 +23,8 @@ def show_users(request: Request, runtime: RuntimeDep, user: AdminDep) -> Respons
     with runtime.sessions() as session:
         people = list_users(session)
     grants = {role.value: sorted(p.value for p in perms) for role, perms in GRANTS.items()}
-    return render(request, "review/users.html", user, people=people, grants=grants)
+    return render(request, "review/users.html", user, people=people, grants=grants,
+                  now=datetime.now(UTC))
 
 
 @router.get("/audit", response_class=HTMLResponse)
