@@ -46,6 +46,11 @@ ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
         "message": "payment.amount: Input should be greater than or equal to 0",
         "fields": [{"field": "payment.amount",
                     "reason": "Input should be greater than or equal to 0"}]}),
+    429: ("Too many requests from this API key or client address, or too many failed "
+          "authentications from this address: nothing was done; retry after `Retry-After` "
+          "seconds", {
+        "code": "rate_limited", "message": "too many requests for this API key",
+        "fields": []}),
     500: ("An unexpected error; the server log has the details", {
         "code": "internal_error", "message": "internal error; see server log", "fields": []}),
     503: ("The store is unreachable or busy: nothing was stored; retry later", {
@@ -119,10 +124,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _fraud(_: Request, exc: FraudError) -> JSONResponse:
         if exc.status >= 500:
             log.error("%s: %s", exc.code, exc.message)
+        headers = BEARER_CHALLENGE if exc.status == 401 else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
         return JSONResponse(
-            status_code=exc.status,
-            content=error_body(exc.code, exc.message),
-            headers=BEARER_CHALLENGE if exc.status == 401 else None,
+            status_code=exc.status, content=error_body(exc.code, exc.message), headers=headers
         )
 
     async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
