@@ -8,7 +8,7 @@ import typer
 
 from fraud.cli.common import fail, settings_or_exit
 from fraud.errors import FraudError
-from fraud.settings import get_settings
+from fraud.settings import Settings, get_settings
 
 
 def serve(
@@ -18,6 +18,10 @@ def serve(
         bool, typer.Option(help="Load the bundled sample orders into an empty store")
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    demo_on_any_store: Annotated[
+        bool,
+        typer.Option(help="Allow --demo on PostgreSQL or on a store holding other API keys"),
+    ] = False,
 ) -> None:
     """Run the HTTP service (the JSON API and its OpenAPI page)."""
     import logging.config
@@ -29,8 +33,12 @@ def serve(
 
     if demo:
         os.environ["FRAUD_DEMO"] = "true"
-        get_settings.cache_clear()
+    if demo_on_any_store:
+        os.environ["FRAUD_DEMO_ON_ANY_STORE"] = "true"
+    get_settings.cache_clear()
     settings = settings_or_exit()
+    if settings.demo:
+        refuse_unsafe_demo(settings)
     from fraud.signals import load_signal_modules
 
     try:  # a bad signal module: one line here, not a traceback from the server's start
@@ -55,3 +63,24 @@ def serve(
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.keep_alive_seconds,
     )
+
+
+def refuse_unsafe_demo(settings: Settings) -> None:
+    """One line and exit code 2 when demo mode must not start on the configured store."""
+    from sqlalchemy.exc import OperationalError
+
+    from fraud.demo import demo_refusal
+    from fraud.store.db import make_engine
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    try:
+        refusal = demo_refusal(settings, engine)
+    except OperationalError as exc:
+        raise fail(f"store unreachable: {str(exc.orig).strip().splitlines()[0]}", 2) from None
+    finally:
+        engine.dispose()
+    if refusal is not None:
+        raise fail(refusal, 2)
