@@ -44,6 +44,12 @@ the velocity features and the count of customers sharing the key) and those with
 :data:`~fraud.links.HORIZON` (for linked bad outcomes). A busy key (a pick-up point, a
 carrier's NAT address) would otherwise cost a read of thousands of rows per order."""
 
+ACCOUNT_LIMIT = 1000
+"""Of an account's past, only its latest this many orders are read (all time, not only
+the window): its prior orders, paid orders, countries and usual amount are those of its
+latest thousand orders. A shop's busiest customer would otherwise cost a read of its
+whole history on every order."""
+
 LINKING_KINDS = ("ip", "email", "phone", "device", "address", "card")
 
 
@@ -86,9 +92,10 @@ class HistorySnapshot:
 
     ``linked``: orders sharing the account or any linking key, created in
     ``[since, before)``, at most the latest :data:`LINK_LIMIT` per key.
-    ``account``: the account's orders created before ``before``, all time
-    (empty for guests). ``links``: the :data:`LINKED_OUTCOMES` known before
-    ``before`` of orders linked by account or key and created in
+    ``account``: the account's orders created before ``before``, all time,
+    at most its latest :data:`ACCOUNT_LIMIT` (empty for guests). ``links``:
+    the :data:`LINKED_OUTCOMES` known before ``before`` of orders linked by
+    account or key and created in
     ``[before - HORIZON, before)`` (per key, among its latest :data:`LINK_LIMIT`
     orders there), one per (key kind, outcome). ``customers``: per linking key
     kind the order has, the other customers (accounts, or guests by e-mail)
@@ -232,7 +239,8 @@ class MemoryHistory:
             for i in _ids_between(self._index, pair, since, before, limit=LINK_LIMIT)
         }
         account = (
-            _ids_between(self._index, ("account", keys.account), None, before)
+            _ids_between(self._index, ("account", keys.account), None, before,
+                         limit=ACCOUNT_LIMIT)
             if keys.account
             else []
         )

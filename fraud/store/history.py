@@ -1,13 +1,14 @@
 """``SqlHistory``: the history view over the store's tables.
 
-Two indexed queries per look-up, whatever the number of features, each reading
-at most :data:`~fraud.history.LINK_LIMIT` rows per linking key, however busy the
-key: the orders linked in the window (the latest LINK_LIMIT per key) plus the
-account's whole past, with the outcomes known by then; and the bad outcomes of
-the latest LINK_LIMIT orders per key within :data:`~fraud.links.HORIZON`. The
-customers sharing each key are counted from the first query's rows (among the
-key's latest LINK_LIMIT orders), not read again. Both start from the covering
-index on ``order_keys (kind, value, created_at, order_id)``.
+Two indexed queries per look-up, whatever the number of features, each reading a
+bounded number of rows however busy a key is: the orders linked in the window
+(the latest :data:`~fraud.history.LINK_LIMIT` per key) plus the account's latest
+:data:`~fraud.history.ACCOUNT_LIMIT` orders of all time, with the outcomes known
+by then; and the bad outcomes of the latest LINK_LIMIT orders per key within
+:data:`~fraud.links.HORIZON`. The customers sharing each key are counted from
+the first query's rows (among the key's latest LINK_LIMIT orders), not read
+again. Both start from the covering index on
+``order_keys (kind, value, created_at, order_id)``.
 
 The queries run on every scored order, so they are SQL text compiled once per
 shape of order (which keys it has) and dialect and run on the DBAPI connection
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
 from fraud.history import (
+    ACCOUNT_LIMIT,
     LINK_LIMIT,
     LINKED_OUTCOMES,
     HistorySnapshot,
@@ -67,11 +69,13 @@ def _key_match(i: int, windowed: bool) -> str:
     return sql + " AND k.created_at >= :since" if windowed else sql
 
 
-def _latest(i: int) -> str:
-    """The latest LINK_LIMIT order ids under the i-th pair in [since, before)."""
+def _latest(i: int, windowed: bool = True) -> str:
+    """The latest order ids under the i-th pair before t: LINK_LIMIT of them in
+    [since, before), or ACCOUNT_LIMIT of all time."""
+    limit = LINK_LIMIT if windowed else ACCOUNT_LIMIT
     return (
-        f"SELECT order_id FROM ({_key_match(i, windowed=True)} "  # noqa: S608 - fixed names; values are bound
-        f"ORDER BY k.created_at DESC, k.order_id DESC LIMIT {LINK_LIMIT}) latest{i}"
+        f"SELECT order_id FROM ({_key_match(i, windowed)} "  # noqa: S608 - fixed names; values are bound
+        f"ORDER BY k.created_at DESC, k.order_id DESC LIMIT {limit}) latest{i}"
     )
 
 
@@ -80,8 +84,8 @@ def orders_sql(n_keys: int, has_account: bool) -> str:
     account's orders before t, with the outcomes known before t (one row per
     outcome, or one without)."""
     parts = [_latest(i) for i in range(int(has_account), n_keys)]
-    if has_account:  # pair 0 is the account: its whole past, not just the window
-        parts.append(_key_match(0, windowed=False))
+    if has_account:  # pair 0 is the account: its past beyond the window too
+        parts.append(_latest(0, windowed=False))
     return (
         f"SELECT {_ORDER_COLUMNS} FROM orders o LEFT OUTER JOIN outcomes oc "  # noqa: S608 - fixed names; values are bound
         "ON oc.order_id = o.order_id AND oc.at < :before "

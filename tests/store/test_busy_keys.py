@@ -110,3 +110,27 @@ def test_what_a_look_up_reads_stops_growing_with_the_key_s_traffic(
         sizes.append((len(snapshot.linked), len(snapshot.links), snapshot.customers))
     assert sizes[0] == sizes[1]
     assert sizes[0][:2] == (LIMIT, 3 * 3)  # orders 0, 2 and 4 charged back, by three keys
+
+
+def test_a_busy_account_reads_its_latest_orders_alike_in_sql_and_memory(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fraud.history, "ACCOUNT_LIMIT", 8)
+    monkeypatch.setattr(fraud.store.history, "ACCOUNT_LIMIT", 8)
+    # one customer, 30 orders over two years from changing addresses: most outside the window
+    orders = [
+        make_order(order_id=f"A-{i:03d}", created_at=(T0 - timedelta(days=1 + 24 * i)).isoformat(),
+                   customer={"account_created_at": "2023-01-01T00:00:00+00:00"},
+                   shipping_address={"house_number": str(i)})
+        for i in range(30)
+    ]
+    outcomes = [(o.order_id, Outcome.PAID, o.created_at + timedelta(hours=1)) for o in orders]
+    new = make_order(order_id="A-new", created_at=T0.isoformat(),
+                     customer={"account_created_at": "2023-01-01T00:00:00+00:00"})
+    snapshot = look_up(MemoryHistory.from_orders(orders, outcomes, FX), new)
+    view = stored(db_url, orders, outcomes)
+    try:
+        assert look_up(view, new) == snapshot
+    finally:
+        view._source.dispose()
+    assert [p.order_id for p in snapshot.account] == [f"A-{i:03d}" for i in range(7, -1, -1)]
