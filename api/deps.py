@@ -37,15 +37,16 @@ async def require_api_key(
     limits: RateLimits = request.app.state.rate_limits
     client = client_address(request)
     await limits.spend_client(client)
-    secret = credentials.credentials if credentials is not None else None
-    if secret is None or credentials is None or credentials.scheme.lower() != "bearer":
+    bearer = credentials is not None and credentials.scheme.lower() == "bearer"
+    secret = credentials.credentials if credentials is not None and bearer else None
+    if secret is None:
         await limits.check_failed_auth(client, None)
         await limits.spend_failed_auth(client)
         raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     # A remembered answer costs no query; otherwise the store is asked from a worker
     # thread, so a slow or frozen database never blocks the event loop.
     name = runtime.cached_api_key(secret)
-    if not name:
+    if not name:  # an address flooding bad keys gets no look-up for one not known good
         await limits.check_failed_auth(client, secret)
     if name is None:
         name = await run_in_threadpool(runtime.verify_api_key, secret)
