@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from fraud.cli import apikey, db, imports, model, models, rules, score, serve, simulate
+from fraud.cli import (
+    apikey,
+    db,
+    evidence,
+    imports,
+    model,
+    models,
+    rules,
+    score,
+    serve,
+    simulate,
+)
 
 app = typer.Typer(
     help="Order fraud scoring: serve, score, manage keys, rules and the store.",
@@ -26,6 +37,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(rules.app, name="rules")
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
+app.add_typer(evidence.app, name="evidence")
 
 
 def main() -> None:
