@@ -10,6 +10,7 @@ import typer
 
 from fraud.cli import (
     apikey,
+    case,
     db,
     evidence,
     imports,
@@ -38,6 +39,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(case.app, name="case")
 
 
 def main() -> None:
