@@ -16,6 +16,7 @@ from fraud.cli import (
     imports,
     model,
     models,
+    privacy,
     rules,
     score,
     serve,
@@ -40,6 +41,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(case.app, name="case")
+app.add_typer(privacy.app, name="privacy")
 
 
 def main() -> None:

@@ -51,6 +51,18 @@ def _advance_head() -> Any:
 
 
 @per_dialect
+def _lock_head() -> Any:
+    return text("UPDATE evidence_head SET seq = seq WHERE id = 1")
+
+
+def lock_chain(store: Session | RawConnection) -> None:
+    """Take the lock every append takes, now, until the transaction ends: what the
+    caller reads next cannot change under it through another append (a case change)."""
+    raw = store if isinstance(store, RawConnection) else raw_of(store)
+    raw.write(_lock_head(raw.dialect), {})
+
+
+@per_dialect
 def _set_head_hash() -> Any:
     return (
         update(evidence_head)
