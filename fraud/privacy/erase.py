@@ -1,7 +1,7 @@
 """Erasing a customer on request, unless a legal hold applies.
 
-A customer is found by e-mail (normalised as the linking keys are) or by shop
-account. Erasure pseudonymises their stored orders and decisions
+A customer is found by e-mail (normalised as the linking keys are; with the
+orders of every shop account that used the address) or by shop account. Erasure pseudonymises their stored orders and decisions
 (:mod:`fraud.privacy.pseudonym`), deletes the sealed personal parts of their
 evidence records and destroys their evidence keys; the records' hashed bodies
 are untouched, so the chain still verifies. The erasure is itself recorded, without
@@ -66,6 +66,11 @@ def erase_customer(
         email_key=normalise_email(email) if email is not None else None,
         account_id=account_id,
     )
+    if email is not None:  # the accounts that used the address are the same customer's
+        for account in privacy_store.accounts_of(session, order_ids):
+            identities.append(f"account:{account}")
+            order_ids += privacy_store.orders_of(session, account_id=account)
+        order_ids = list(dict.fromkeys(order_ids))
     customers = privacy_store.customers_of(session, order_ids, identities)
     if not order_ids and not customers:
         session.rollback()

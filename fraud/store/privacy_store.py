@@ -39,6 +39,18 @@ def orders_of(session: Session, *, email_key: str | None = None,
     return [r.order_id for r in rows]
 
 
+def accounts_of(session: Session, order_ids: Sequence[str]) -> list[str]:
+    """The shop accounts these orders were placed on."""
+    if not order_ids:
+        return []
+    rows = session.execute(
+        select(orders.c.account_id)
+        .where(orders.c.order_id.in_(list(order_ids)), orders.c.account_id.is_not(None))
+        .distinct()
+    )
+    return sorted(r.account_id for r in rows)
+
+
 def customers_of(session: Session, order_ids: Sequence[str], identities: Sequence[str]) -> set[str]:
     """Evidence customer ids whose sealed parts belong to these orders or identities."""
     found: set[str] = set()

@@ -37,9 +37,9 @@ def mallory(runtime: Runtime, minutes: int = 0, email: str = EMAIL, **extra: obj
     return order.order_id
 
 
-def bob(runtime: Runtime, minutes: int, **extra: object) -> str:
+def bob(runtime: Runtime, minutes: int, email: str = "bob@example.org", **extra: object) -> str:
     order = make_order(created_at=(T0 + timedelta(minutes=minutes)).isoformat(),
-                       customer={"account_id": "C-bob", "email": "bob@example.org"}, **extra)
+                       customer={"account_id": "C-bob", "email": email}, **extra)
     runtime.score(order)
     return order.order_id
 
@@ -87,6 +87,16 @@ def test_erasure_by_account_id(runtime: Runtime) -> None:
             select(order_keys).where(order_keys.c.order_id == mine)).all()
     assert done.orders == 1 and keys == []
     assert "bob@example.org" not in stored_text(runtime, mine)
+
+
+def test_erasure_by_e_mail_takes_the_accounts_that_used_it(runtime: Runtime) -> None:
+    first = bob(runtime, 0)
+    other_address = bob(runtime, 5, email="bob.new@example.org")
+    with runtime.sessions() as session:
+        done = erase_customer(session, email="bob@example.org", by="dpo")
+    assert done.orders == 2
+    assert "bob.new@example.org" not in stored_text(runtime, other_address)
+    assert "bob@example.org" not in stored_text(runtime, first)
 
 
 def test_bad_or_unknown_requests_are_refused(runtime: Runtime) -> None:

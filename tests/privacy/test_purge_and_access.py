@@ -23,7 +23,9 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def placed(runtime: Runtime, when: str, email: str = "old@example.org") -> str:
-    order = make_order(created_at=when, customer={"email": email, "name": "Olga Oldtimer"})
+    account = "C-" + email.split("@")[0].lower()  # one account per address
+    order = make_order(created_at=when, customer={"email": email, "name": "Olga Oldtimer",
+                                                  "account_id": account})
     runtime.score(order)
     return order.order_id
 
