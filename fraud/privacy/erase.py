@@ -1,7 +1,8 @@
 """Erasing a customer on request, unless a legal hold applies.
 
 A customer is found by e-mail (normalised as the linking keys are; with the
-orders of every shop account that used the address) or by shop account. Erasure pseudonymises their stored orders and decisions
+orders of every shop account that used the address) or by shop account.
+Erasure pseudonymises their stored orders and decisions
 (:mod:`fraud.privacy.pseudonym`), deletes the sealed personal parts of their
 evidence records and destroys their evidence keys; the records' hashed bodies
 are untouched, so the chain still verifies. The erasure is itself recorded, without
