@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from fraud.cli.common import fail, open_session, settings_or_exit
@@ -21,19 +24,46 @@ def _signer():  # noqa: ANN202 - fraud.evidence.Signer
         raise fail(exc.message, 2) from None
 
 
+def _trusted_key(public_key: Path | None):  # noqa: ANN202 - Ed25519PublicKey
+    """The key checkpoints must be signed with: given as PEM, or the service's own
+    (never created here: a new key would vouch for nothing)."""
+    from fraud.cli.common import existing_file
+    from fraud.evidence.checkpoints import load_public_pem
+
+    if public_key is None:
+        path = settings_or_exit().resolved_evidence_key_path
+        if not path.exists():
+            raise fail(f"no signing key at {path}: give the shop's key with --public-key", 2)
+        return _signer().public
+    found = existing_file(public_key, "public key")
+    assert found is not None
+    try:
+        return load_public_pem(found.read_bytes())
+    except FraudError as exc:
+        raise fail(f"public key {found}: {exc.message}", 2) from None
+
+
 @app.command("verify")
-def evidence_verify() -> None:
+def evidence_verify(
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="PEM public key the checkpoints must be signed with "
+                     "(default: the service's own key)"),
+    ] = None,
+) -> None:
     """Check every record, the chain's head and every signed checkpoint; name the first
     bad record. Exit code 1 when anything is wrong."""
     from fraud.evidence import verify_chain
+    from fraud.evidence.checkpoints import key_id_of
 
-    signer = _signer()
+    key = _trusted_key(public_key)
+    key_id = key_id_of(key)
     with open_session(settings_or_exit()) as session:
-        report = verify_chain(session, {signer.key_id: signer.public})
+        report = verify_chain(session, {key_id: key})
     if report.ok:
         typer.echo(
             f"chain ok: {report.records} records, {report.checkpoints} signed checkpoints "
-            f"(key {signer.key_id[:16]})"
+            f"(key {key_id[:16]})"
         )
         return
     typer.echo(f"first bad record: {report.first_bad}")

@@ -197,3 +197,28 @@ def test_the_cli_says_ok_then_names_the_first_bad_record(
     assert f"chain ok: {N} records, 1 signed checkpoints" in ok.output
     assert bad.exit_code == 1
     assert "first bad record: record 2: its actor column differs" in bad.output
+
+
+def test_the_cli_checks_with_a_given_public_key_and_never_invents_one(
+    chain: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fraud.evidence import Signer
+    from fraud.evidence.checkpoints import public_pem
+
+    monkeypatch.setenv("FRAUD_DATABASE_URL", chain.settings.resolved_database_url)
+    monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path / "elsewhere"))  # no key there
+    get_settings.cache_clear()
+    assert chain.signer is not None
+    (tmp_path / "shop.pem").write_bytes(public_pem(chain.signer.public))
+    (tmp_path / "other.pem").write_bytes(
+        public_pem(Signer.load_or_create(tmp_path / "o.pem").public))
+    runner = CliRunner()
+
+    no_key = runner.invoke(app, ["evidence", "verify"])
+    shop = runner.invoke(app, ["evidence", "verify", "--public-key", str(tmp_path / "shop.pem")])
+    other = runner.invoke(app, ["evidence", "verify", "--public-key", str(tmp_path / "other.pem")])
+
+    assert no_key.exit_code == 2 and "--public-key" in no_key.output
+    assert not (tmp_path / "elsewhere" / "evidence-signing-key.pem").exists()
+    assert shop.exit_code == 0, shop.output
+    assert other.exit_code == 1 and "unknown key" in other.output
