@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
+from evidence_helpers import records, trusted
 from factories import make_order
-from helpers import records, trusted
 from typer.testing import CliRunner
 
 from fraud.cases import add_note, export_case, open_case, set_status, verify_bundle

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from evidence_helpers import start_runtime, trusted
 from factories import make_order
-from helpers import start_runtime, trusted
 from sqlalchemy import delete, insert, text, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "evidence"))
 
-from helpers import start_runtime  # noqa: E402
+from evidence_helpers import start_runtime  # noqa: E402
 
 from fraud.runtime import Runtime  # noqa: E402
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from evidence_helpers import records, trusted
 from factories import make_order
-from helpers import records, trusted
 from typer.testing import CliRunner
 
 from fraud.cases import open_case
