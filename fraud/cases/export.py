@@ -72,6 +72,7 @@ def export_case(
     subjects = [f"case:{case_id}"] + [f"order:{o}" for o in case.order_ids]
     records = records_about(session, subjects, open_sealed=True)
     stored = [s for o in case.order_ids if (s := get_stored_order(session, o)) is not None]
+    out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".case-export-", dir=out.parent))
     try:
         files = _write_files(staging, case, stored, records, at, by)

@@ -133,8 +133,11 @@ def case_export(
         signer = Signer.load_or_create(settings.resolved_evidence_key_path)
     except FraudError as exc:
         raise fail(exc.message, 2) from None
-    done = _run(lambda s: export_case(s, case_id, out, signer, by=by, reason=reason,
-                                      reference=reference))
+    try:
+        done = _run(lambda s: export_case(s, case_id, out, signer, by=by, reason=reason,
+                                          reference=reference))
+    except OSError as exc:  # nothing was recorded: the export's record rolled back
+        raise fail(f"cannot write the bundle to {out}: {exc.strerror or exc}") from None
     typer.echo(f"exported case {case_id} to {done.folder}: {len(done.files)} files, "
                f"{done.records} evidence records; export recorded as record {done.evidence_seq}")
 

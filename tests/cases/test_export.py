@@ -178,9 +178,14 @@ def test_the_cli_opens_exports_and_verifies_a_case(
     (tmp_path / "b" / "notes.json").write_text("[{\"id\": 1, \"text\": \"invented\"}]")
     bad = cli.invoke(app, ["case", "verify", str(tmp_path / "b")])
     missing = cli.invoke(app, ["case", "add", case_id, "O-nowhere", "--by", "bob"])
+    (tmp_path / "a-file").write_text("x")
+    unwritable = cli.invoke(app, ["case", "export", case_id, "--out",
+                                  str(tmp_path / "a-file" / "b"), "--by", "alice",
+                                  "--reason", "r"])
 
     assert opened.exit_code == 0 and case_id.isdigit(), opened.output
     assert exported.exit_code == 0, exported.output
     assert ok.exit_code == 0 and "bundle ok" in ok.output, ok.output
     assert bad.exit_code == 1 and "ALTERED: notes.json was altered" in bad.output
     assert missing.exit_code == 1 and "O-nowhere" in missing.output
+    assert unwritable.exit_code == 1 and "cannot write the bundle" in unwritable.output
