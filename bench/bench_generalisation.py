@@ -130,7 +130,7 @@ def own_config(cutoff: pd.Timestamp, args: argparse.Namespace) -> TrainConfig:
     """``fraud train --cutoff`` as the options say (unset: the command's own defaults)."""
     given = {"maturity": None if args.maturity_days is None else timedelta(
         days=args.maturity_days), "gap_days": args.gap_days, "valid_days": args.valid_days}
-    return TrainConfig(cutoff=cutoff.to_pydatetime(),
+    return TrainConfig(cutoff=cutoff.to_pydatetime(), recent_labels=not args.no_recent_labels,
                        **{k: v for k, v in given.items() if v is not None})
 
 
@@ -335,6 +335,8 @@ def add_own_model_options(p: argparse.ArgumentParser) -> None:
                    help="fraud train --valid-days (default: the command's)")
     p.add_argument("--gap-days", type=float, default=None,
                    help="fraud train --gap-days (default: the command's)")
+    p.add_argument("--no-recent-labels", action="store_true",
+                   help="fraud train --no-recent-labels: learn from matured labels only")
 
 
 def parse_rate_range(text: str) -> tuple[float, float] | None:

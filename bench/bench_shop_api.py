@@ -321,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for option in ("maturity_days", "valid_days", "gap_days"):
             if getattr(args, option) is not None:  # unset: the command's own defaults
                 train_args += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+        if args.no_recent_labels:
+            train_args.append("--no-recent-labels")
         say("  fraud " + " ".join(shown(Path(a)) if a.startswith("/") else a
                                   for a in train_args))
         began = time.perf_counter()
