@@ -407,8 +407,10 @@ def judge_shop(i: int, args: argparse.Namespace, models: dict[str, Settings]
     why = {name: causes(raw, s, truth, cutoff) for name, s in runs.items()}
     line = (f"B{i + 1} {shop.summary()}: {figs['bundled']['orders']} judged orders, "
             f"{figs['bundled']['fraud']} fraud; own model {result.version}: "
-            f"{result.card['data']['train']['labelled']} labelled training orders, "
-            f"{result.card['data']['train']['fraud']} fraud")
+            f"{result.card['data']['train']['labelled']} matured training orders "
+            f"({result.card['data']['train']['fraud']} fraud) and {result.recent_orders} young "
+            f"ones, validated on {result.card['data']['validation']['labelled']} "
+            f"({result.card['data']['validation']['fraud']} fraud)")
     return figs, why, line
 
 
