@@ -22,9 +22,9 @@ that the bundled model was not trained on:
    already computed, then :func:`fraud.scoring.decide_on`: the service's own steps);
    with ``--train-shops K`` also a model trained on K other random shops A;
 4. for comparison, fits an independent model (scikit-learn ``HistGradientBoostingClassifier``,
-   default parameters) on exactly the own model's training rows and feature matrix, once with
-   the labels known at the cut-off and once with the simulator's ground truth: whether a gap
-   is the features, the training or the labels a young shop has;
+   default parameters) on the own model's feature matrix: on the matured training weeks only,
+   on the rows and weights ``fraud train`` fits on, and on those rows with the simulator's
+   ground truth: whether a gap is the features, the training or the labels a young shop has;
 5. judges the orders after the cut-off day against the simulator's ground truth.
 
 Printed: one row per shop and model, then for each model the pooled figures (frauds caught
@@ -236,24 +236,32 @@ def causes(raw: RawData, scored: Sequence[Scored], truth: pd.DataFrame,
 
 def independent(result: TrainResult, served: Settings, judged: pd.DataFrame,
                 truth: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Probabilities of scikit-learn's HistGradientBoostingClassifier (default parameters)
-    fitted on the own model's training rows and matrix (its exported encodings), with the
-    labels known at the cut-off and with the ground truth, for the judged features."""
+    """Probabilities of scikit-learn's HistGradientBoostingClassifier (default parameters) on
+    the own model's feature matrix (its exported encodings), fitted three ways: on the
+    matured training weeks only; on the rows and weights ``fraud train`` fits on (young
+    labels weighed); on those rows with the simulator's ground truth. For the judged rows."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from fraud.model.train import fitting_rows
 
     model, _ = batch_model(served)
     ds = result.dataset
     train_mask, _ = result.split.masks(ds.created_at)
-    rows = train_mask & ds.labelled
-    x_train = model.encode_frame(ds.X(rows))  # type: ignore[union-attr]
+    matured = train_mask & ds.labelled
+    rows, weights = fitting_rows(ds, result.split, train_mask, True)
+    x_all = model.encode_frame(ds.X())  # type: ignore[union-attr]
     x_judged = model.encode_frame(judged[list(ds.feature_names)])  # type: ignore[union-attr]
-    seen = ~np.isnan(x_train).all(axis=0)  # a column empty in training cannot be binned
-    x_train, x_judged = x_train[:, seen], x_judged[:, seen]
+    seen = ~np.isnan(x_all[rows]).all(axis=0)  # a column empty in training cannot be binned
+    x_all, x_judged = x_all[:, seen], x_judged[:, seen]
     fraud = dict(zip(truth["order_id"], truth["is_fraud"].astype(int), strict=True))
-    labels = {"known at the cut-off": ds.label[rows].to_numpy().astype(int),
-              "ground truth": np.array([fraud[i] for i in ds.features.index[rows]])}
-    return {name: HistGradientBoostingClassifier(random_state=0).fit(x_train, y)
-            .predict_proba(x_judged)[:, 1] for name, y in labels.items()}
+    known = ds.label.fillna(0.0).to_numpy().astype(int)
+    true = np.array([fraud[i] for i in ds.features.index])
+    fits = {"matured weeks only, labels known at the cut-off": (matured, known, None),
+            "young labels weighed, as fraud train fits": (rows, known, weights.to_numpy()),
+            "same rows, ground truth": (rows, true, None)}
+    return {name: HistGradientBoostingClassifier(random_state=0).fit(
+                x_all[r], y[r], sample_weight=None if w is None else w[r])
+            .predict_proba(x_judged)[:, 1] for name, (r, y, w) in fits.items()}
 
 
 def _pct(v: float | None) -> str:
@@ -402,7 +410,7 @@ def judge_shop(i: int, args: argparse.Namespace, models: dict[str, Settings]
         feats["order_id"] = [o.order_id for o in raw.orders]
         feats["created_at"] = [utc(o.created_at) for o in raw.orders]
         for label, p in independent(result, own, feats, truth).items():
-            figs[f"sklearn HGB, own training rows, labels {label}"] = figures(
+            figs[f"sklearn HGB: {label}"] = figures(
                 feats[["order_id", "created_at"]].assign(p=p), truth, cutoff, column="p")
     why = {name: causes(raw, s, truth, cutoff) for name, s in runs.items()}
     line = (f"B{i + 1} {shop.summary()}: {figs['bundled']['orders']} judged orders, "
