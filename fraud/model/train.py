@@ -51,6 +51,13 @@ LIMITS = (
 )
 
 
+TRAIN_MODEL_PARAMS: Mapping[str, Any] = {"scale_pos_weight": 1.0}
+"""What ``fraud train`` changes from :class:`FraudModel`'s defaults. Fraud is not up-weighted
+by the good/fraud ratio: on held-out simulated shops with a few dozen known frauds
+(shop seeds 940-942) the up-weighted trees caught fewer of the next month's frauds at a
+2 % review rate; calibration makes the probabilities honest either way."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """What to train on. ``cutoff`` defaults to the latest order or outcome in the data;
@@ -271,7 +278,7 @@ def train(
     fit_rows, weights = fitting_rows(dataset, split, train_mask, config.recent_labels)
 
     kinds = catalogue_kinds(dataset.feature_names)
-    model = FraudModel(kinds, **dict(config.model_params))
+    model = FraudModel(kinds, **{**TRAIN_MODEL_PARAMS, **dict(config.model_params)})
     model.fit(dataset.X(fit_rows), dataset.label[fit_rows].fillna(0.0).to_numpy().astype(int),
               sample_weight=weights[fit_rows].to_numpy())
     evaluation = compare_on_dataset(dataset, model, train_mask, valid_mask, settings,
