@@ -55,7 +55,7 @@ TRAIN_MODEL_PARAMS: Mapping[str, Any] = {"scale_pos_weight": 1.0}
 """What ``fraud train`` changes from :class:`FraudModel`'s defaults. Fraud is not up-weighted
 by the good/fraud ratio: on held-out simulated shops with a few dozen known frauds
 (shop seeds 940-942) the up-weighted trees caught fewer of the next month's frauds at a
-2 % review rate; calibration makes the probabilities honest either way."""
+2 % review rate (docs/model.md); calibration makes the probabilities honest either way."""
 
 
 @dataclass(frozen=True)
