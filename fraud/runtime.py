@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
+from fraud.evidence import Signer, checkpoint_due, write_checkpoint
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.replay.shadow import ShadowRunner
@@ -64,6 +65,7 @@ class Runtime:
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    signer: Signer | None = None
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
     # why the last write failed for lack of space; cleared by the next write that succeeds
@@ -126,6 +128,7 @@ class Runtime:
             models=models,
             shadow=shadow,
             problems=problems,
+            signer=Signer.load_or_create(settings.resolved_evidence_key_path),
             watchdog=watchdog,
             probe=probe,
         )
@@ -224,6 +227,7 @@ class Runtime:
             self.watchdog.close()
         if self.probe is not None:
             self.probe.close()
+        self.sign_evidence_head()
         self.engine.dispose()
 
     @contextmanager
@@ -238,6 +242,30 @@ class Runtime:
         except StoreFull:
             self.store_full = "the last write failed for lack of space; reads still work"
             raise
+
+    def sign_evidence_head(self) -> None:
+        """Write a signed checkpoint of the evidence chain (at shutdown, every N records)."""
+        if self.signer is None:
+            return
+        try:
+            with self.sessions() as session:
+                write_checkpoint(session, self.signer)
+        except Exception:  # a checkpoint missed is caught up by the next one
+            log.exception("evidence checkpoint not written")
+
+    def _after_evidence(self, seq: int | None) -> None:
+        if checkpoint_due(seq, self.settings.evidence_checkpoint_every):
+            self.sign_evidence_head()
+
+    def evidence_sources(self) -> dict[str, str | None]:
+        """Versions of the signal sources that decisions do not name themselves."""
+        build = getattr(self.geo, "build_epoch", None)
+        return {
+            "geo_database": None
+            if build is None
+            else f"{getattr(self.geo, 'database_type', 'mmdb')} built "
+            f"{datetime.fromtimestamp(build, UTC).date().isoformat()}"
+        }
 
     @cached_property
     def history(self) -> SqlHistory:
@@ -271,9 +299,11 @@ class Runtime:
                 scored.decision,
                 scored.features.values,
                 fx_rates=self.settings.fx_rates,
+                sources=self.evidence_sources(),
             )
         if stored.created:
             self.store_full = None
+        self._after_evidence(stored.evidence_seq)
         if stored.created and self.shadow is not None:
             with self.store_call(), self.sessions() as session:
                 self.shadow.record(session, order, self.context(), scored)
@@ -312,7 +342,9 @@ class Runtime:
         self, order_id: str, outcome: Outcome, at: datetime
     ) -> repository.StoredOutcome:
         with self.store_call(), self.sessions() as session:
-            return repository.record_outcome(session, order_id, outcome, at)
+            stored = repository.record_outcome(session, order_id, outcome, at)
+        self._after_evidence(stored.evidence_seq)
+        return stored
 
     def cached_api_key(self, secret: str) -> str | None | Literal[False]:
         """What this process remembers of a key without asking the store: its name,

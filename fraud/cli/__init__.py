@@ -8,7 +8,21 @@ from __future__ import annotations
 
 import typer
 
-from fraud.cli import apikey, db, imports, model, models, rules, score, serve, simulate, users
+from fraud.cli import (
+    apikey,
+    case,
+    db,
+    evidence,
+    imports,
+    model,
+    models,
+    privacy,
+    rules,
+    score,
+    serve,
+    simulate,
+    users,
+)
 
 app = typer.Typer(
     help="Order fraud scoring: serve, score, manage keys, rules and the store.",
@@ -26,6 +40,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(rules.app, name="rules")
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(case.app, name="case")
+app.add_typer(privacy.app, name="privacy")
 app.add_typer(users.app, name="users")
 
 

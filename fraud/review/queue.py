@@ -3,7 +3,7 @@ filtered and searched, one page at a time.
 
 Pages are cut by keyset (the sort value and the decision id of the last row seen), not
 by offset: page 200 costs what page 1 costs. The indexes ``decisions (action,
-decided_at, id)`` and ``decisions (action, score, id)`` (migration 0004) let the store
+decided_at, id)`` and ``decisions (action, score, id)`` (migration 0005) let the store
 walk the held orders in either order without sorting them.
 """
 

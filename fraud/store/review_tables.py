@@ -2,7 +2,7 @@
 order in the queue (with a version for optimistic locking), and the append-only audit log.
 
 They share the store's :data:`~fraud.store.tables.metadata`, so migrations and the
-schema check see them; migration 0004 creates them.
+schema check see them; migration 0005 creates them.
 """
 
 from __future__ import annotations
