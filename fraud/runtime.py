@@ -23,6 +23,7 @@ from fraud.domain import Outcome
 from fraud.errors import FraudError
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
+from fraud.monitoring.stages import timed
 from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
 from fraud.schema import Order
@@ -223,13 +224,14 @@ class Runtime:
                 return existing
             ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
             scored = self._score(order, ctx)
-            stored = repository.save_decision(
-                conn,
-                order,
-                scored.decision,
-                scored.features.values,
-                fx_rates=self.settings.fx_rates,
-            )
+            with timed("store_write"):
+                stored = repository.save_decision(
+                    conn,
+                    order,
+                    scored.decision,
+                    scored.features.values,
+                    fx_rates=self.settings.fx_rates,
+                )
         if stored.created and self.shadow is not None:
             with self.sessions() as session:
                 self.shadow.record(session, order, self.context(), scored)
