@@ -13,6 +13,8 @@ from fastapi_offline import FastAPIOffline
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.metrics import install_metrics
+from api.request_id import RequestId
 from api.routes import health, orders, score
 from fraud import __version__, demo
 from fraud.runtime import Runtime
@@ -77,4 +79,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(orders.router)
     app.include_router(health.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_metrics(app, settings)  # last: its middleware sees every answer, 413s included
+    app.add_middleware(RequestId)  # outermost: every log line of a request names it
     return app
