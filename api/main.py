@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.runtime = runtime or Runtime.start(settings)
         if runtime is None:  # a real server, not a test handing in its own runtime
             app.state.runtime.warm_up_in_background()
+            app.state.runtime.start_drift_watch()
             if settings.demo:
                 demo.start_in_background(app.state.runtime)
         _reload_on_sighup(app.state.runtime)

@@ -1,7 +1,7 @@
 """What do metrics cost per scored order? POST /v1/score with metrics on and off.
 
-Starts two servers (bench_app: the service plus a Server-Timing header) over one
-SQLite store seeded with the bundled sample orders: one with FRAUD_METRICS_ENABLED=true
+Starts two servers (bench_app: the service plus a Server-Timing header), each over its
+own SQLite store seeded with the bundled sample orders: one with FRAUD_METRICS_ENABLED=true
 (request middleware, stage timings, decision counters), one with false. Requests go
 to them in turns, in blocks, so a busy moment of the machine hits both alike. Prints
 p50/p90 of client latency and of in-app time for each, and the ratio on/off.
@@ -70,16 +70,19 @@ def main() -> None:
     parser.add_argument("--seed-orders", type=int, default=2000)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
-    key = seed_store(data_dir, args.seed_orders)
-    servers = {"on": start(data_dir, True), "off": start(data_dir, False)}
+    dirs = {name: Path(tempfile.mkdtemp(prefix=f"bench-metrics-{name}-")) for name in ("on", "off")}
+    key = ""
+    for data_dir in dirs.values():
+        key = seed_store(data_dir, args.seed_orders)
+    servers = {name: start(data_dir, name == "on") for name, data_dir in dirs.items()}
     timings: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in servers}
     try:
         for _, base in servers.values():
             wait_ready(base)
         time.sleep(20)  # the servers load the other EU countries' postal tables at start
         bodies = sample_bodies(args.requests)
-        clients = {n: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"})
+        clients = {n: httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"},
+                                   timeout=60)
                    for n, (_, base) in servers.items()}
         for name, client in clients.items():  # warm up
             for i, body in enumerate(bodies[:BLOCK]):

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -21,8 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
 from fraud.errors import FraudError
+from fraud.model.artifact import model_feature_kinds
+from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
+from fraud.model.serving import ServedModel
+from fraud.monitoring.drift_check import DriftWatch, check_drift, recent_window
 from fraud.monitoring.stages import timed
 from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
@@ -57,6 +61,7 @@ class Runtime:
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    drift: DriftWatch | None = None
     _accepted_keys: TTLCache[str, str] = field(
         default_factory=lambda: TTLCache(KEY_CACHE_SIZE, API_KEY_CACHE_SECONDS, _clock),
         repr=False,
@@ -194,7 +199,30 @@ class Runtime:
         thread.start()
         return thread
 
+    def start_drift_watch(self) -> DriftWatch | None:
+        """Check the model's drift now and every ``FRAUD_DRIFT_CHECK_SECONDS`` in a thread;
+        ``/readyz`` shows the latest result (``model_drift``). Never on a request's path."""
+        if self.settings.drift_check_seconds <= 0:
+            return None
+        self.drift = DriftWatch(self.check_drift, self.settings.drift_check_seconds)
+        self.drift.start()
+        return self.drift
+
+    def check_drift(self) -> DriftReport:
+        """The current model's drift over the last ``FRAUD_DRIFT_DAYS`` of stored orders."""
+        model = self.model
+        with self.sessions() as session:
+            return check_drift(
+                session,
+                model if isinstance(model, ServedModel) else None,
+                model_feature_kinds(),
+                recent=recent_window(datetime.now(UTC), self.settings.drift_days),
+                threshold=self.settings.drift_threshold,
+            )
+
     def close(self) -> None:
+        if self.drift is not None:
+            self.drift.stop()
         self._stop_checkpoints.set()
         self.engine.dispose()
 
@@ -349,6 +377,8 @@ class Runtime:
                 self.models.problem if self.models and self.models.problem else "none (rules only)"
             )
         )
+        if self.drift is not None:
+            checks["model_drift"] = self.drift.status()
         degraded = self.geo is None or self.model_unavailable()
         return ("degraded" if degraded else "ok"), checks
 

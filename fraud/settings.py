@@ -139,6 +139,21 @@ class Settings(BaseSettings):
         "(prometheus-client's multiprocess mode); emptied at start. Default: a new temporary "
         "folder when N > 1.",
     )
+    drift_threshold: float = Field(
+        0.25,
+        gt=0,
+        description="Population stability index above which a feature (or the model's score) "
+        "counts as drifting from the model's training window.",
+    )
+    drift_days: float = Field(
+        7, gt=0, description="Days of recent stored orders a drift check compares."
+    )
+    drift_check_seconds: int = Field(
+        3600,
+        ge=0,
+        description="How often `fraud serve` checks drift in the background for `/readyz`; "
+        "0: never.",
+    )
     log_format: Literal["text", "json"] = Field(
         "text",
         description="How `fraud serve` writes its log: `text` lines, or `json`, one object a line.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from fraud.cli import apikey, db, imports, model, models, rules, score, serve, simulate
+from fraud.cli import apikey, db, drift, imports, model, models, rules, score, serve, simulate
 
 app = typer.Typer(
     help="Order fraud scoring: serve, score, manage keys, rules and the store.",
@@ -24,6 +24,7 @@ app.command("evaluate", help=model.evaluate_command.__doc__)(model.evaluate_comm
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(db.app, name="db")
 app.add_typer(rules.app, name="rules")
+models.app.command("drift", help=drift.drift_command.__doc__)(drift.drift_command)
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
 
