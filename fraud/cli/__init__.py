@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import typer
 
-from fraud.cli import apikey, db, drift, imports, model, models, rules, score, serve, simulate
+from fraud.cli import (
+    apikey,
+    db,
+    drift,
+    imports,
+    model,
+    models,
+    rule_performance,
+    rules,
+    score,
+    serve,
+    simulate,
+)
 
 app = typer.Typer(
     help="Order fraud scoring: serve, score, manage keys, rules and the store.",
@@ -23,6 +35,9 @@ app.command("train", help=model.train_command.__doc__)(model.train_command)
 app.command("evaluate", help=model.evaluate_command.__doc__)(model.evaluate_command)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(db.app, name="db")
+rules.app.command(
+    "performance", help=rule_performance.performance_command.__doc__
+)(rule_performance.performance_command)
 app.add_typer(rules.app, name="rules")
 models.app.command("drift", help=drift.drift_command.__doc__)(drift.drift_command)
 app.add_typer(models.app, name="models")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fraud.domain import FeatureValue
-from fraud.store.tables import decisions, orders
+from fraud.store.tables import decisions, orders, outcomes
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,16 @@ def decided_between(
         yield Decided(row.order_id, row.created_at, dict(row.features or {}), row.score,
                       row.action, row.model_version, row.model_probability,
                       list(row.rule_hits or []))
+
+
+def outcomes_between(
+    session: Session, since: datetime, until: datetime
+) -> Iterator[tuple[str, str, datetime]]:
+    """(order id, outcome, at) of each outcome of the orders created in ``[since, until)``."""
+    query = (
+        select(outcomes.c.order_id, outcomes.c.outcome, outcomes.c.at)
+        .join(orders, orders.c.order_id == outcomes.c.order_id)
+        .where(orders.c.created_at >= since, orders.c.created_at < until)
+    )
+    for row in session.execute(query):
+        yield row.order_id, row.outcome, row.at
