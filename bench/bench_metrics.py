@@ -7,6 +7,11 @@ to them in turns, in blocks, so a busy moment of the machine hits both alike. Pr
 p50/p90 of client latency and of in-app time for each, and the ratio on/off.
 
     .venv/bin/python bench/bench_metrics.py [--requests 1000] [--seed-orders 2000]
+    .venv/bin/python bench/bench_metrics.py --in-process [--requests 2000]
+
+``--in-process`` scores orders through ``Runtime.score`` in this process, every other
+order with the stage observer and decision counters on: the library's share of the cost,
+free of HTTP and of the machine's load swings (the two halves interleave order by order).
 
 Run by hand; figures go into docs/operations.md. Nothing here is asserted.
 """
@@ -64,11 +69,86 @@ def score(client: httpx.Client, body: dict, order_id: str) -> tuple[float, float
     return took, float(response.headers["server-timing"].split("dur=")[1])
 
 
+def in_process(n: int) -> None:
+    from api.metrics import PrometheusStages, observe_decision
+    from fraud.monitoring.stages import set_stage_observer
+    from fraud.runtime import Runtime
+    from fraud.schema import parse_order
+    from fraud.settings import Settings
+
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-metrics-inproc-"))
+    runtime = Runtime.start(Settings(data_dir=data_dir, _env_file=None))
+    observer = PrometheusStages()
+    took: dict[str, list[float]] = {"on": [], "off": []}
+    try:
+        bodies = sample_bodies(n + 100)
+        for i, body in enumerate(bodies):
+            on = i % 2 == 1
+            set_stage_observer(observer if on else None)
+            order = parse_order(json.dumps({**body, "order_id": f"INPROC-{i}"}))
+            began = time.perf_counter()
+            stored = runtime.score(order)
+            if on:
+                observe_decision(stored.decision)
+            if i >= 100:  # the first orders warm caches up
+                took["on" if on else "off"].append((time.perf_counter() - began) * 1000)
+    finally:
+        set_stage_observer(None)
+        runtime.close()
+    print(f"\n{n} orders through Runtime.score (bundled model, SQLite), every other one with "
+          "stage timings and decision counters\n")
+    p50 = {}
+    for name, values in took.items():
+        q = percentiles(values)
+        p50[name] = q["p50"]
+        print(f"metrics {name:<4} p50 {q['p50']:.3f} ms  p90 {q['p90']:.3f} ms")
+    print(f"\non - off, p50: {(p50['on'] - p50['off']) * 1000:+.1f} µs "
+          f"(ratio {p50['on'] / p50['off']:.3f})")
+    micro(observer, stored.decision)
+
+
+def micro(observer: object, decision: object) -> None:
+    """The metrics' own work for one scored order, timed alone (best of 5 runs)."""
+    import timeit
+
+    from api.metrics import REQUEST_SECONDS, REQUESTS, observe_decision
+    from fraud.monitoring.stages import STAGES, set_stage_observer, timed
+
+    def stages() -> None:
+        for stage in STAGES:
+            with timed(stage):
+                pass
+
+    def request() -> None:
+        REQUESTS.labels("POST", "/v1/score", "200").inc()
+        REQUEST_SECONDS.labels("POST", "/v1/score").observe(0.001)
+
+    loops = 20_000
+    results = {}
+    set_stage_observer(None)
+    results["6 stage hooks, no observer"] = min(timeit.repeat(stages, number=loops, repeat=5))
+    set_stage_observer(observer)  # type: ignore[arg-type]
+    results["6 stage hooks, observed"] = min(timeit.repeat(stages, number=loops, repeat=5))
+    results["decision counters"] = min(
+        timeit.repeat(lambda: observe_decision(decision), number=loops, repeat=5))  # type: ignore[arg-type]
+    results["request counter + histogram"] = min(timeit.repeat(request, number=loops, repeat=5))
+    set_stage_observer(None)
+    print("\nthe metrics' own work per order (best of 5 x 20,000):")
+    for name, seconds in results.items():
+        print(f"  {name:<30} {seconds / loops * 1e6:6.2f} µs")
+    added = sum(v for k, v in results.items() if k != "6 stage hooks, no observer")
+    print(f"  {'total with metrics on':<30} {added / loops * 1e6:6.2f} µs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--seed-orders", type=int, default=2000)
+    parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args.requests)
+        return
 
     dirs = {name: Path(tempfile.mkdtemp(prefix=f"bench-metrics-{name}-")) for name in ("on", "off")}
     key = ""

@@ -65,9 +65,14 @@ def test_no_label_holds_an_order_id_or_a_raw_path(client):
     client.get("/v1/orders/O-secret-label-1")
     client.get("/v1/orders/O-never-stored-2")
     client.get("/wp-admin/O-probe-3.php")
+    client.request("BREW-O-POT-4", "/healthz")
     text = _metrics(client)
     assert "O-secret-label-1" not in text and "O-never-stored-2" not in text
     assert "O-probe-3" not in text and "wp-admin" not in text
+    assert "O-POT-4" not in text
+    methods = {labels["method"] for name, labels, _ in samples(text) if "method" in labels}
+    assert "other" in methods and methods <= {"GET", "POST", "other", "HEAD", "PUT", "PATCH",
+                                              "DELETE", "OPTIONS"}
     routes = {labels["route"] for name, labels, _ in samples(text) if "route" in labels}
     assert "unmatched" in routes
     assert all(r.startswith("/") or r == "unmatched" for r in routes)
