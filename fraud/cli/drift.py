@@ -7,17 +7,20 @@ judge (no reference, too few orders). The work is in :mod:`fraud.monitoring.drif
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fraud.cli.common import fail, settings_or_exit
 from fraud.cli.model import _model_folder, _time
 
+if TYPE_CHECKING:
+    from fraud.model.drift import DriftReport
+
 SHOWN = 10
 
 
-def format_report(report, top: int = SHOWN) -> str:  # noqa: ANN001 - a DriftReport
+def format_report(report: DriftReport, top: int = SHOWN) -> str:
     """The report as the command prints it: top movers, then the verdict."""
     lines = [
         f"reference: {report.source} ({report.reference_rows:,} orders); "

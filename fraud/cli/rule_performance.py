@@ -5,20 +5,24 @@ The work is in :mod:`fraud.monitoring.rule_performance`; this prints its rows as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fraud.cli.common import fail, settings_or_exit
 from fraud.cli.model import _time
 
+if TYPE_CHECKING:
+    from fraud.monitoring.rule_performance import RuleWeek
+
 
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
-def format_rows(rows) -> str:  # noqa: ANN001 - RuleWeek rows
+def format_rows(rows: Sequence[RuleWeek]) -> str:
     """The table the command prints; ``-`` where nothing is labelled or nothing was held."""
     lines = [f"{'week':<10} {'rule':<34} {'hits':>6} {'labelled':>8} {'fraud':>6} "
              f"{'precision':>9} {'of reviews':>10}"]
