@@ -283,3 +283,22 @@ def test_a_model_saved_with_its_training_profile_is_compared_with_that(stored, t
     assert report.source == "training rows" and report.reference_rows == 500
     assert {m.name for m in report.moves} == {"amount_eur", SCORE}
     assert "amount_eur" in {m.name for m in report.drifting}  # prices up to 60 vs ~75 median
+
+
+@pytest.mark.xdist_group("fraud_serve")
+@pytest.mark.slow
+def test_fraud_serve_checks_drift_in_the_background_for_readyz(tmp_path):
+    import time
+
+    import httpx
+    from serving import running_server
+
+    with running_server(tmp_path) as server:
+        deadline = time.monotonic() + 60
+        while True:
+            checks = httpx.get(f"{server.url}/readyz").json()["checks"]
+            if checks.get("model_drift") != "not checked yet" or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    # an empty store, rules only: the verdict says why it cannot judge, instead of guessing
+    assert checks["model_drift"].startswith("unknown: no reference"), checks
