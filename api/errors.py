@@ -5,27 +5,26 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from typing import Any
 
-import psycopg
-import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.body import DuplicateKey
 from api.schemas import ErrorOut
-from fraud.errors import FraudError
+from fraud.errors import FraudError, StoreUnavailable
 from fraud.schema import error_location, safe_error_message
+from fraud.store.failures import TRANSIENT, classify
 
 log = logging.getLogger(__name__)
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-# The store's hot path runs on the DBAPI connection, so its errors come unwrapped too.
-STORE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlite3.OperationalError,
-                     psycopg.OperationalError)
+# Seconds a client is told to wait before retrying after a 503: a store that is
+# restarting or was briefly frozen is usually back by then.
+RETRY_AFTER_SECONDS = 1
 
 # What each error status means, with a real example of its body, for the OpenAPI page.
 ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
@@ -48,9 +47,10 @@ ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
                     "reason": "Input should be greater than or equal to 0"}]}),
     500: ("An unexpected error; the server log has the details", {
         "code": "internal_error", "message": "internal error; see server log", "fields": []}),
-    503: ("The store is unreachable or busy: nothing was stored; retry later", {
-        "code": "store_unavailable", "message": "the store is unavailable; retry later",
-        "fields": []}),
+    503: ("The store is unreachable, frozen, busy or full (`store_full`): nothing was "
+          "stored; retry after `Retry-After` seconds", {
+        "code": "store_unavailable",
+        "message": "the store is unavailable; retry later", "fields": []}),
 }
 
 
@@ -118,24 +118,25 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FraudError)
     async def _fraud(_: Request, exc: FraudError) -> JSONResponse:
         if exc.status >= 500:
-            log.error("%s: %s", exc.code, exc.message)
+            kind = f" ({exc.detail})" if isinstance(exc, StoreUnavailable) else ""
+            log.error("%s: %s%s", exc.code, exc.message, kind)
+        headers = None
+        if exc.status == 401:
+            headers = BEARER_CHALLENGE
+        elif isinstance(exc, StoreUnavailable):
+            headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return JSONResponse(
-            status_code=exc.status,
-            content=error_body(exc.code, exc.message),
-            headers=BEARER_CHALLENGE if exc.status == 401 else None,
+            status_code=exc.status, content=error_body(exc.code, exc.message), headers=headers
         )
 
-    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        # Connection refused, server gone, SQLite busy: the client may retry; a bug is a 500.
-        log.error("store unavailable: %s", (str(exc).strip().splitlines() or ["?"])[0])
-        return JSONResponse(
-            status_code=503,
-            content=error_body("store_unavailable", "the store is unavailable; retry later"),
-            headers={"Retry-After": "1"},
-        )
+    async def _store_fault(request: Request, exc: Exception) -> JSONResponse:
+        # A driver error that escaped Runtime.store_call (a store call made elsewhere):
+        # connection refused, server gone, SQLite busy or full; the client may retry.
+        fault = classify(exc) or StoreUnavailable("the store is unavailable; retry later")
+        return await _fraud(request, fault)
 
-    for kind in STORE_UNAVAILABLE:
-        app.add_exception_handler(kind, _store_unavailable)
+    for kind in TRANSIENT:
+        app.add_exception_handler(kind, _store_fault)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -147,9 +148,41 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=headers,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse(
-            status_code=500, content=error_body("internal_error", "internal error; see server log")
-        )
+    app.add_middleware(UnhandledErrors)
+
+
+class UnhandledErrors:
+    """A bug becomes a complete 500 response, and the connection stays usable.
+
+    Not an ``exception_handler(Exception)``: Starlette sends that handler's response
+    and then raises the error again to the server, and uvicorn answers an error
+    raised after a response by closing the connection, so a client's next request
+    on it (sent before it noticed) was reset. Here the error ends with the response.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise  # half a response is out: only closing the connection ends it cleanly
+            response = JSONResponse(
+                status_code=500,
+                content=error_body("internal_error", "internal error; see server log"),
+            )
+            await response(scope, receive, send)

@@ -25,7 +25,7 @@ class RequestId:
         given = next((v for k, v in scope.get("headers", ()) if k == _HEADER_KEY), None)
         request_id = request_id_from(given.decode("latin-1") if given is not None else None)
         # Not reset afterwards: each request runs in its own task with its own copy of the
-        # context, and the 500 handler, which runs outside this middleware, logs with it.
+        # context, and whatever logs after the app returned (the access line) still names it.
         current_request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:

@@ -49,3 +49,18 @@ class RulesError(FraudError):
 class ModelError(FraudError):
     status = 500
     code = "model_error"
+
+
+class StoreUnavailable(FraudError):
+    """The store cannot answer now (stopped, frozen, busy, timed out): nothing was
+    stored, and the same request may be retried."""
+
+    status = 503
+    code = "store_unavailable"
+
+
+class StoreFull(StoreUnavailable):
+    """The store's disk (or SQLite's ``max_page_count``) is full: nothing was stored;
+    what was stored before is intact."""
+
+    code = "store_full"

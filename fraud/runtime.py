@@ -11,6 +11,8 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -20,7 +22,7 @@ from cachetools import TTLCache
 from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
-from fraud.errors import FraudError
+from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.model.artifact import model_feature_kinds
 from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
@@ -35,9 +37,12 @@ from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
-from fraud.store.db import checkpoint, make_engine, upgrade_database
+from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
+from fraud.store.failures import store_faults
 from fraud.store.history import SqlHistory
+from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
+from fraud.store.watchdog import ConnectionWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,9 @@ KEY_CACHE_SIZE = 10_000
 # SQLite WAL checkpoints run from a thread this often, never inside a request: every
 # second cost ~15 % on the median, every 5 s nothing measurable (docs/performance.md).
 CHECKPOINT_SECONDS = 5.0
+# A request's connection is cut this long after the store timeout: a statement past
+# the timeout is cancelled by PostgreSQL itself first, which keeps the connection.
+WATCHDOG_GRACE_SECONDS = 1.0
 
 
 @dataclass
@@ -62,6 +70,10 @@ class Runtime:
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
     drift: DriftWatch | None = None
+    watchdog: ConnectionWatchdog | None = None
+    probe: StoreProbe | None = None
+    # why the last write failed for lack of space; cleared by the next write that succeeds
+    store_full: str | None = None
     _accepted_keys: TTLCache[str, str] = field(
         default_factory=lambda: TTLCache(KEY_CACHE_SIZE, API_KEY_CACHE_SECONDS, _clock),
         repr=False,
@@ -83,7 +95,15 @@ class Runtime:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         if migrate:
             upgrade_database(url)
-        engine = make_engine(url, background_checkpoints=True)
+        engine = make_engine(url, background_checkpoints=True, timeouts=StoreTimeouts(
+            statement_seconds=settings.store_timeout_seconds,
+            connect_seconds=settings.store_connect_timeout_seconds,
+        ))
+        watchdog = ConnectionWatchdog(
+            engine, settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS
+        )
+        probe = StoreProbe(engine, answer_within=settings.ready_check_seconds,
+                           remember=settings.ready_check_seconds, guard=watchdog.guarding)
         problems: dict[str, str] = {}
         geo = load_geo(settings, problems)
         # Postal and city tables take seconds to load: pay that at start, not on an order.
@@ -112,21 +132,26 @@ class Runtime:
             models=models,
             shadow=shadow,
             problems=problems,
+            watchdog=watchdog,
+            probe=probe,
         )
         runtime._start_checkpointer()
         return runtime
 
     def _start_checkpointer(self) -> None:
-        """SQLite's WAL is checkpointed here, off the request path (see make_engine)."""
+        """SQLite's WAL is checkpointed here, off the request path (see make_engine);
+        past ``FRAUD_SQLITE_WAL_MAX_BYTES`` it is emptied (:func:`checkpoint_bounded`)."""
         if self.engine.dialect.name != "sqlite":
             return
         stop = self._stop_checkpoints
         every_seconds = CHECKPOINT_SECONDS
+        max_bytes = self.settings.sqlite_wal_max_bytes
 
         def run() -> None:
             while not stop.wait(every_seconds):
                 try:
-                    checkpoint(self.engine)
+                    if checkpoint_bounded(self.engine, max_bytes):
+                        log.info("SQLite WAL was over %d bytes: emptied", max_bytes)
                 except Exception as exc:  # a busy database: try again next time
                     log.debug("WAL checkpoint skipped: %s", exc)
 
@@ -224,7 +249,24 @@ class Runtime:
         if self.drift is not None:
             self.drift.stop()
         self._stop_checkpoints.set()
+        if self.watchdog is not None:
+            self.watchdog.close()
+        if self.probe is not None:
+            self.probe.close()
         self.engine.dispose()
+
+    @contextmanager
+    def store_call(self) -> Iterator[None]:
+        """Around every store call a request makes: its connection is cut past the store
+        timeout (:mod:`fraud.store.watchdog`) and store faults become
+        :class:`~fraud.errors.StoreUnavailable` / :class:`~fraud.errors.StoreFull`."""
+        guard = self.watchdog.guarding() if self.watchdog is not None else nullcontext()
+        try:
+            with guard, store_faults():
+                yield
+        except StoreFull:
+            self.store_full = "the last write failed for lack of space; reads still work"
+            raise
 
     @cached_property
     def history(self) -> SqlHistory:
@@ -246,7 +288,7 @@ class Runtime:
         configured, the candidate set is decided on the same features and stored
         apart; it never changes the answer.
         """
-        with raw_connection(self.engine) as conn:
+        with self.store_call(), raw_connection(self.engine) as conn:
             existing = repository.find_retry(conn, order)
             if existing is not None:
                 return existing
@@ -260,8 +302,10 @@ class Runtime:
                     scored.features.values,
                     fx_rates=self.settings.fx_rates,
                 )
+        if stored.created:
+            self.store_full = None
         if stored.created and self.shadow is not None:
-            with self.sessions() as session:
+            with self.store_call(), self.sessions() as session:
                 self.shadow.record(session, order, self.context(), scored)
         return stored
 
@@ -291,13 +335,13 @@ class Runtime:
         return self._score(order, self.context())
 
     def get_order(self, order_id: str) -> repository.StoredOrder | None:
-        with self.sessions() as session:
+        with self.store_call(), self.sessions() as session:
             return repository.get_stored_order(session, order_id)
 
     def record_outcome(
         self, order_id: str, outcome: Outcome, at: datetime
     ) -> repository.StoredOutcome:
-        with self.sessions() as session:
+        with self.store_call(), self.sessions() as session:
             return repository.record_outcome(session, order_id, outcome, at)
 
     def cached_api_key(self, secret: str) -> str | None | Literal[False]:
@@ -324,7 +368,7 @@ class Runtime:
         cached = self.cached_api_key(secret)
         if cached is not None:
             return cached or None
-        with self.sessions() as session:
+        with self.store_call(), self.sessions() as session:
             key = apikeys.verify_api_key(session, secret)
         digest = _key_digest(secret)
         with self._key_lock:
@@ -350,17 +394,20 @@ class Runtime:
         with self._key_lock:
             self._accepted_keys.clear()
 
-    def readiness(self) -> tuple[Literal["ok", "degraded", "unavailable"], dict[str, str]]:
+    def readiness(
+        self, store: str | None = None
+    ) -> tuple[Literal["ok", "degraded", "unavailable"], dict[str, str]]:
         """Whether the service can score (store reachable, rules loaded) and what is
-        degraded. Blocks on the store: call it from a worker thread in async code."""
-        checks: dict[str, str] = {}
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-            checks["store"] = "ok"
-        except Exception as exc:
-            checks["store"] = f"unavailable: {type(exc).__name__}"
+        degraded. ``store`` is the probe's answer when the caller already has it (async
+        code awaits :meth:`StoreProbe.check_async`); without, the store is asked here,
+        waiting at most ``FRAUD_READY_CHECK_SECONDS``."""
+        if store is None:
+            store = self.probe.check() if self.probe is not None else OK
+        checks: dict[str, str] = {"store": store}
+        if store != OK:
             return "unavailable", checks
+        if self.store_full is not None:
+            checks["store"] = f"full: {self.store_full}"
         checks["rules"] = self.rulebook.current.version
         if self.settings.shadow_rules_path is not None:
             checks["shadow_rules"] = (
@@ -369,7 +416,7 @@ class Runtime:
                 else self.problems.get("shadow_rules", "unavailable")
             )
         checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
-        model = self.model
+        model = self.models.current if self.models is not None else None
         checks["model"] = (
             model.version
             if model
@@ -379,8 +426,33 @@ class Runtime:
         )
         if self.drift is not None:
             checks["model_drift"] = self.drift.status()
-        degraded = self.geo is None or self.model_unavailable()
+        degraded = self.geo is None or self.model_unavailable() or self.store_full is not None
         return ("degraded" if degraded else "ok"), checks
+
+
+def prepare_to_serve(settings: Settings) -> None:
+    """What ``fraud serve`` does once, before any worker starts: migrate the store and
+    load the rules. Raises :class:`FraudError` with one line saying what is wrong.
+
+    Workers that each migrate a new store race to create its tables; the loser's
+    start fails and uvicorn then stops every worker (``--workers 2`` died this way).
+    A rules file that does not load refuses the start here, with its line and
+    reason, not with a traceback from each worker.
+    """
+    import sqlalchemy.exc
+    from sqlalchemy.engine import make_url
+
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade_database(url)
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise ConfigError(
+            f"the store {shown} cannot be opened or migrated ({type(exc).__name__})"
+        ) from None
+    RuleBook(settings.rules_path)
 
 
 def _clock() -> float:

@@ -121,6 +121,44 @@ class Settings(BaseSettings):
         le=600,
         description="Seconds `fraud serve` keeps an idle keep-alive connection open.",
     )
+    store_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="Longest a request waits on the store: one PostgreSQL statement "
+        "(`statement_timeout`), a SQLite lock (`busy_timeout`), a free pooled connection. A "
+        "connection a request holds a second past it is cut (a frozen database). The request "
+        "then answers 503 `store_unavailable` with `Retry-After`.",
+    )
+    store_connect_timeout_seconds: int = Field(
+        3,
+        ge=2,
+        le=300,
+        description="Longest wait to open a PostgreSQL connection (libpq `connect_timeout`; "
+        "whole seconds, at least 2).",
+    )
+    ready_check_seconds: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="`/readyz` reports the store unavailable when it has not answered within "
+        "this time; each answer is reused for as long, so frequent polls cost one query.",
+    )
+    sqlite_wal_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="SQLite: when the WAL file is larger, the background checkpoint waits "
+        "for the readers of the moment and empties it (checked every 5 s).",
+    )
+    worker_healthcheck_seconds: int = Field(
+        60,
+        ge=5,
+        le=600,
+        description="With `fraud serve --workers N` (N > 1): how long a worker may leave its "
+        "supervisor's health ping unanswered before it is killed and restarted. A worker's "
+        "start (postal and city tables) can hold the interpreter for seconds on a busy "
+        "machine; uvicorn's default of 5 s killed starting workers over and over.",
+    )
     demo: bool = Field(
         False, description="Demo mode: load the bundled sample orders into an empty store at start."
     )

@@ -24,6 +24,7 @@ def serve(
     import os
 
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from fraud.cli.server_logging import log_config
 
@@ -31,13 +32,17 @@ def serve(
         os.environ["FRAUD_DEMO"] = "true"
         get_settings.cache_clear()
     settings = settings_or_exit()
+    from fraud.runtime import prepare_to_serve
     from fraud.signals import load_signal_modules
 
-    try:  # a bad signal module: one line here, not a traceback from the server's start
+    # a bad signal module, rules file or store: one line here, not a traceback from the
+    # server's start (in every worker); and the store is migrated once, not per worker
+    try:
         load_signal_modules(settings.signal_modules)
+        prepare_to_serve(settings)
     except FraudError as exc:
         raise fail(exc.message) from None
-    typer.echo(f"store: {settings.resolved_database_url}")
+    typer.echo(f"store: {make_url(settings.resolved_database_url).render_as_string()}")
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
     if settings.metrics_enabled:
@@ -60,4 +65,5 @@ def serve(
         http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )

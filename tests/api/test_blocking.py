@@ -47,7 +47,7 @@ def test_an_api_key_is_looked_up_in_the_store_off_the_event_loop(
 
 
 def test_readyz_checks_the_store_off_the_event_loop(anonymous, runtime, monkeypatch) -> None:
-    checked = spy(monkeypatch, runtime, "readiness")
+    checked = spy(monkeypatch, runtime.probe, "_probe")
     assert anonymous.get("/readyz").status_code == 200
     assert checked == [False]
 

@@ -156,3 +156,22 @@ def test_fraud_serve_writes_one_json_object_a_line_with_the_request_id(tmp_path)
     access = [p for p in parsed if p["logger"] == "uvicorn.access" and p["path"] == "/v1/score"]
     assert access[0]["request_id"] == "trace-0042" and access[0]["status"] == 200
     assert all(value not in "\n".join(records) for value in PERSONAL)
+
+
+def test_an_unexpected_error_is_logged_with_the_request_id_and_without_the_order(
+    client, runtime, captured, monkeypatch
+):
+    def broken(order):  # noqa: ANN001, ANN202 - Runtime.score
+        raise RuntimeError(f"bug while storing {order.customer.email}")
+
+    monkeypatch.setattr(runtime, "score", broken)
+    response = client.post("/v1/score", json=_hostile("O-bug-1"),
+                           headers={"X-Request-ID": "bug-report-1"})
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "bug-report-1"
+    lines = [json.loads(line) for line in captured.getvalue().splitlines()
+             if line.startswith("{")]
+    unhandled = [line for line in lines if line["message"] == "unhandled error"]
+    assert unhandled and unhandled[0]["request_id"] == "bug-report-1"
+    assert "builtins.RuntimeError: (message not logged)" in unhandled[0]["exc_info"]
+    assert all(value not in captured.getvalue() for value in PERSONAL)

@@ -96,13 +96,13 @@ def test_the_service_checkpoints_the_wal_itself_off_the_request_path(tmp_path, m
     from fraud.settings import Settings
 
     called = threading.Event()
-    real = runtime_module.checkpoint
+    real = runtime_module.checkpoint_bounded
 
-    def recording_checkpoint(engine):
-        real(engine)
+    def recording_checkpoint(engine, max_bytes):
         called.set()
+        return real(engine, max_bytes)
 
-    monkeypatch.setattr(runtime_module, "checkpoint", recording_checkpoint)
+    monkeypatch.setattr(runtime_module, "checkpoint_bounded", recording_checkpoint)
     monkeypatch.setattr(runtime_module, "CHECKPOINT_SECONDS", 0.1)
     runtime = runtime_module.Runtime.start(
         Settings(data_dir=tmp_path, model_dir=tmp_path / "none", _env_file=None)
