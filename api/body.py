@@ -36,10 +36,22 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _utf8(raw: bytes) -> str:
+    """JSON on the wire is UTF-8 (RFC 8259). Bytes that are not were a 400 "error parsing
+    the body" (a UnicodeDecodeError is no JSONDecodeError); as one they become a 422."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError(
+            "the body is not UTF-8 text", raw.decode("utf-8", "replace"), exc.start
+        ) from None
+
+
 class StrictJsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), object_pairs_hook=_refuse_duplicate_keys)
+            text = _utf8(await self.body())
+            self._json = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
         return self._json
 
 

@@ -45,6 +45,11 @@ ERROR_STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
         "message": "payment.amount: Input should be greater than or equal to 0",
         "fields": [{"field": "payment.amount",
                     "reason": "Input should be greater than or equal to 0"}]}),
+    429: ("Too many requests from this API key or client address, or too many failed "
+          "authentications from this address: nothing was done; retry after `Retry-After` "
+          "seconds", {
+        "code": "rate_limited", "message": "too many requests for this API key",
+        "fields": []}),
     500: ("An unexpected error; the server log has the details", {
         "code": "internal_error", "message": "internal error; see server log", "fields": []}),
     503: ("The store is unreachable, frozen, busy or full (`store_full`): nothing was "
@@ -121,10 +126,13 @@ def install_error_handlers(app: FastAPI) -> None:
             kind = f" ({exc.detail})" if isinstance(exc, StoreUnavailable) else ""
             log.error("%s: %s%s", exc.code, exc.message, kind)
         headers = None
+        retry_after = getattr(exc, "retry_after", None)
         if exc.status == 401:
             headers = BEARER_CHALLENGE
         elif isinstance(exc, StoreUnavailable):
             headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        elif retry_after is not None:  # a rate limit (api/ratelimit.py)
+            headers = {"Retry-After": str(retry_after)}
         return JSONResponse(
             status_code=exc.status, content=error_body(exc.code, exc.message), headers=headers
         )

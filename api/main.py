@@ -14,6 +14,7 @@ from fastapi_offline import FastAPIOffline
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
+from api.ratelimit import RateLimits
 from api.request_id import RequestId
 from api.routes import health, orders, score
 from fraud import __version__, demo
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = runtime or Runtime.start(settings)
+        # made here, in the server's event loop: a Redis client belongs to one loop
+        app.state.rate_limits = RateLimits.from_settings(settings)
         if runtime is None:  # a real server, not a test handing in its own runtime
             app.state.runtime.warm_up_in_background()
             app.state.runtime.start_drift_watch()
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         try:
             yield
         finally:
+            await app.state.rate_limits.close()
             if runtime is None:
                 app.state.runtime.close()
 

@@ -223,7 +223,8 @@ def _metrics_router(settings: Settings) -> APIRouter:
         summary="Prometheus metrics (text exposition format)",
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
-        dependencies=[Depends(check_token)],
+        # only with a token does the schema name a security scheme: without one it is public
+        dependencies=[Depends(check_token)] if token is not None else [],
     )
     async def get_metrics() -> Response:
         return Response(generate_latest(registry_to_expose()), media_type=CONTENT_TYPE_LATEST)

@@ -37,7 +37,7 @@ def free_port() -> int:
 
 
 def seed_store(data_dir: Path, n: int) -> str:
-    from fraud.demo import ensure_demo_key, load_sample
+    from fraud.demo import load_sample
     from fraud.runtime import Runtime
     from fraud.settings import Settings
 
@@ -46,10 +46,10 @@ def seed_store(data_dir: Path, n: int) -> str:
         start = time.perf_counter()
         stored = load_sample(runtime, limit=n)
         print(f"seeded {stored} sample orders in {time.perf_counter() - start:.1f} s")
-        ensure_demo_key(runtime)
+        key = runtime.create_api_key("bench")  # the demo key works in demo mode only
     finally:
         runtime.close()
-    return "fsk_demo"
+    return key
 
 
 def sample_bodies(n: int) -> list[dict]:

@@ -17,22 +17,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
+from fraud.errors import ConfigError
 from fraud.history import MemoryHistory
 from fraud.schema import parse_order
 from fraud.scoring import score_order
 from fraud.signals import Context
-from fraud.store import repository
+from fraud.store import apikeys, repository
 from fraud.store.db import checkpoint
 from fraud.store.tables import api_keys, orders
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    from sqlalchemy import Engine
 
     from fraud.runtime import Runtime
     from fraud.schema import Order
+    from fraud.settings import Settings
 
 T = TypeVar("T")
 
@@ -42,7 +45,33 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 SAMPLE_ORDERS = DATA_DIR / "sample_orders.jsonl.gz"
 SAMPLE_OUTCOMES = DATA_DIR / "sample_outcomes.jsonl.gz"
 DEMO_KEY_NAME = "demo"
-DEMO_KEY = "fsk_demo"  # noqa: S105 - public on purpose; only accepted in demo mode
+DEMO_KEY = apikeys.DEMO_SECRET
+
+
+def demo_refusal(settings: Settings, engine: Engine) -> str | None:
+    """Why demo mode must not start on this store, in one line; ``None`` when it may.
+
+    Demo mode accepts a key anyone can read in the README. That is fine on a scratch
+    SQLite file and wrong on a store that serves real clients: PostgreSQL, or any store
+    that holds keys other than the demo key. ``demo_on_any_store`` overrides both.
+    """
+    if settings.demo_on_any_store:
+        return None
+    override = "set FRAUD_DEMO_ON_ANY_STORE=true (fraud serve --demo-on-any-store) to run it anyway"
+    if engine.dialect.name != "sqlite":
+        return (
+            f"demo mode refused on a {engine.dialect.name} store: it accepts the public key "
+            f"{DEMO_KEY!r}; {override}"
+        )
+    if not inspect(engine).has_table("api_keys"):
+        return None
+    with Session(engine) as session:
+        if apikeys.holds_other_keys(session):
+            return (
+                "demo mode refused: the store holds API keys other than the demo key, and demo "
+                f"mode accepts the public key {DEMO_KEY!r}; {override}"
+            )
+    return None
 
 
 def ensure_demo_key(runtime: Runtime) -> None:
@@ -169,8 +198,12 @@ def start_in_background(runtime: Runtime) -> threading.Thread:
     """Demo key now; the sample orders in a thread, so the API answers at once.
 
     Called by whoever serves (the API's start-up), not by :class:`Runtime`: demo
-    mode sits above the runtime, which knows nothing of it.
+    mode sits above the runtime. Raises :class:`~fraud.errors.ConfigError` on a store
+    demo mode must not touch (:func:`demo_refusal`).
     """
+    refusal = demo_refusal(runtime.settings, runtime.engine)
+    if refusal is not None:
+        raise ConfigError(refusal)
     ensure_demo_key(runtime)
     thread = threading.Thread(target=start_demo, args=(runtime,), name="demo-loader", daemon=True)
     thread.start()

@@ -39,9 +39,16 @@ WINDOW = timedelta(days=30)
 LINKED_OUTCOMES = BAD_OUTCOMES
 
 LINK_LIMIT = 200
-"""Per linking key, only the latest this many orders of the window are read: a busy
-key (a carrier's NAT address) would otherwise load thousands. Customer counts per
-key are counted in full."""
+"""Per linking key, only its latest this many orders are read: those of the window (for
+the velocity features and the count of customers sharing the key) and those within
+:data:`~fraud.links.HORIZON` (for linked bad outcomes). A busy key (a pick-up point, a
+carrier's NAT address) would otherwise cost a read of thousands of rows per order."""
+
+ACCOUNT_LIMIT = 1000
+"""Of an account's past, only its latest this many orders are read (all time, not only
+the window): its prior orders, paid orders, countries and usual amount are those of its
+latest thousand orders. A shop's busiest customer would otherwise cost a read of its
+whole history on every order."""
 
 LINKING_KINDS = ("ip", "email", "phone", "device", "address", "card")
 
@@ -85,12 +92,15 @@ class HistorySnapshot:
 
     ``linked``: orders sharing the account or any linking key, created in
     ``[since, before)``, at most the latest :data:`LINK_LIMIT` per key.
-    ``account``: the account's orders created before ``before``, all time
-    (empty for guests). ``links``: the :data:`LINKED_OUTCOMES` known before
-    ``before`` of orders linked by account or key and created in
-    ``[before - HORIZON, before)``, one per (key kind, outcome). ``customers``:
-    per linking key kind the order has, the other customers (accounts, or
-    guests by e-mail) who used it in ``[since, before)``. Sorted oldest first.
+    ``account``: the account's orders created before ``before``, all time,
+    at most its latest :data:`ACCOUNT_LIMIT` (empty for guests). ``links``:
+    the :data:`LINKED_OUTCOMES` known before ``before`` of orders linked by
+    account or key and created in
+    ``[before - HORIZON, before)`` (per key, among its latest :data:`LINK_LIMIT`
+    orders there), one per (key kind, outcome). ``customers``: per linking key
+    kind the order has, the other customers (accounts, or guests by e-mail)
+    among the key's latest :data:`LINK_LIMIT` orders in ``[since, before)``.
+    Sorted oldest first.
     """
 
     before: datetime
@@ -226,10 +236,11 @@ class MemoryHistory:
             i
             for pair in pairs
             if pair[0] != "account"
-            for i in _ids_between(self._index, pair, since, before)[-LINK_LIMIT:]
+            for i in _ids_between(self._index, pair, since, before, limit=LINK_LIMIT)
         }
         account = (
-            _ids_between(self._index, ("account", keys.account), None, before)
+            _ids_between(self._index, ("account", keys.account), None, before,
+                         limit=ACCOUNT_LIMIT)
             if keys.account
             else []
         )
@@ -248,7 +259,7 @@ class MemoryHistory:
     ) -> tuple[OutcomeLink, ...]:
         found = []
         for kind, value in pairs:
-            for i in _ids_between(self._tainted, (kind, value), before - HORIZON, before):
+            for i in self._tainted_among_latest((kind, value), before - HORIZON, before):
                 past = self._orders[i]
                 same = bool(keys.account) and past.account_id == keys.account
                 found += [
@@ -257,6 +268,18 @@ class MemoryHistory:
                     if e.outcome in LINKED_OUTCOMES and e.at < before
                 ]
         return tuple(sorted(found, key=link_sort_key))
+
+    def _tainted_among_latest(
+        self, pair: tuple[str, str], since: datetime, before: datetime
+    ) -> list[str]:
+        """Ids of the orders with a linked outcome among the latest LINK_LIMIT under
+        ``pair`` in ``[since, before)``, found without walking the untainted ones."""
+        entries = self._index.get(pair, [])
+        hi = bisect.bisect_left(entries, (before,))
+        lo = max(bisect.bisect_left(entries, (since,)), hi - LINK_LIMIT)
+        if lo >= hi:
+            return []
+        return _ids_between(self._tainted, pair, None, before, after=entries[lo])
 
     def _customers(
         self, keys: OrderKeys, pairs: list[tuple[str, str]], since: datetime, before: datetime
@@ -268,7 +291,7 @@ class MemoryHistory:
                 continue
             who = {
                 identity_text(p.account_id, p.keys.email)
-                for i in _ids_between(self._index, pair, since, before)
+                for i in _ids_between(self._index, pair, since, before, limit=LINK_LIMIT)
                 for p in (self._orders[i],)
             }
             counts.append((pair[0], len(who - {me})))
@@ -289,13 +312,21 @@ def _ids_between(
     pair: tuple[str, str],
     since: datetime | None,
     before: datetime,
+    *,
+    limit: int | None = None,
+    after: tuple[datetime, str] | None = None,
 ) -> list[str]:
-    """Order ids under ``pair`` created in ``[since, before)`` (``since=None``: all time)."""
+    """Order ids under ``pair`` created in ``[since, before)`` (``since=None``: all time),
+    from the entry ``after`` on if given, the latest ``limit`` if given."""
     entries = index.get(pair)
     if not entries:
         return []
     lo = 0 if since is None else bisect.bisect_left(entries, (since,))
+    if after is not None:
+        lo = max(lo, bisect.bisect_left(entries, after))
     hi = bisect.bisect_left(entries, (before,))
+    if limit is not None:
+        lo = max(lo, hi - limit)
     return [order_id for _, order_id in entries[lo:hi]]
 
 

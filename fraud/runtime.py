@@ -369,7 +369,7 @@ class Runtime:
         if cached is not None:
             return cached or None
         with self.store_call(), self.sessions() as session:
-            key = apikeys.verify_api_key(session, secret)
+            key = apikeys.verify_api_key(session, secret, demo_mode=self.settings.demo)
         digest = _key_digest(secret)
         with self._key_lock:
             if key is None:

@@ -196,6 +196,31 @@ class Settings(BaseSettings):
         "text",
         description="How `fraud serve` writes its log: `text` lines, or `json`, one object a line.",
     )
+    demo_on_any_store: bool = Field(
+        False,
+        description="Allow demo mode on PostgreSQL or on a store that holds API keys other than "
+        "the demo key; without it such a start is refused (`fraud serve --demo-on-any-store`).",
+    )
+    rate_limit_per_key: str = Field(
+        "1000/second",
+        description="Requests one API key may make (`N/second`, `N/minute`, `N/hour` or "
+        "`N/day`); past it, 429 with `Retry-After`.",
+    )
+    rate_limit_per_client: str = Field(
+        "1000/second",
+        description="`/v1` requests one client address may make, whatever the key; past it, "
+        "429 with `Retry-After`.",
+    )
+    rate_limit_failed_auth: str = Field(
+        "30/minute",
+        description="Failed authentications (missing, unknown or revoked key) one client address "
+        "may make; past it, its requests with a key not recently accepted get 429 unchecked.",
+    )
+    rate_limit_redis_url: str | None = Field(
+        None,
+        description="Redis URL (`redis://host:6379/0`) holding the rate-limit counters, shared by "
+        "every worker and host using it. Default: counters in each process's memory.",
+    )
     fx_rates: dict[str, Decimal] = Field(
         default_factory=lambda: {
             "EUR": Decimal("1"),
@@ -221,6 +246,27 @@ class Settings(BaseSettings):
             if not all(part.isidentifier() for part in name.split(".")):
                 raise ValueError(f"{name!r} is not a Python module name (e.g. myshop.signals)")
         return names
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_client", "rate_limit_failed_auth")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            if len(parse_many(value)) != 1:
+                raise ValueError(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate: write N/second, N/minute, N/hour or N/day"
+            ) from None
+        return value
+
+    @field_validator("rate_limit_redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL starts with redis://, rediss:// or unix://")
+        return value or None
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Settings:

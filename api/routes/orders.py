@@ -23,7 +23,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PA
 @router.get(
     "/{order_id}",
     response_model=StoredOrderOut,
-    responses=error_responses(401, 404, 413, 422, 500, 503),
+    responses=error_responses(401, 404, 413, 422, 429, 500, 503),
     summary="A stored order with its latest decision and outcomes",
 )
 async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> StoredOrderOut:
@@ -44,7 +44,7 @@ async def get_order(order_id: OrderId, runtime: RuntimeDep, _key: ApiKeyDep) -> 
     "/{order_id}/outcome",
     response_model=OutcomeOut,
     status_code=201,
-    responses=error_responses(401, 404, 413, 422, 500, 503),
+    responses=error_responses(401, 404, 413, 422, 429, 500, 503),
     summary="Report what happened to an order later",
     description="`paid`, `refunded`, `chargeback`, `fraud_confirmed` or `legit_confirmed`, with "
     "the time it happened. History signals of later orders use it from that time on.",

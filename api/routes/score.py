@@ -26,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["scoring"], route_class=StrictJsonRoute)
 @router.post(
     "/score",
     response_model=DecisionOut,
-    responses=error_responses(401, 409, 413, 422, 500, 503),
+    responses=error_responses(401, 409, 413, 422, 429, 500, 503),
     summary="Score a new order",
     description="Scores the order, stores it with its full decision input, and answers "
     "`approve`, `review` or `decline` with reasons. A repeated `order_id` returns the stored "

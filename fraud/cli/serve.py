@@ -8,7 +8,7 @@ import typer
 
 from fraud.cli.common import fail, settings_or_exit
 from fraud.errors import FraudError
-from fraud.settings import get_settings
+from fraud.settings import Settings, get_settings
 
 
 def serve(
@@ -18,6 +18,10 @@ def serve(
         bool, typer.Option(help="Load the bundled sample orders into an empty store")
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    demo_on_any_store: Annotated[
+        bool,
+        typer.Option(help="Allow --demo on PostgreSQL or on a store holding other API keys"),
+    ] = False,
 ) -> None:
     """Run the HTTP service (the JSON API and its OpenAPI page)."""
     import logging.config
@@ -30,7 +34,9 @@ def serve(
 
     if demo:
         os.environ["FRAUD_DEMO"] = "true"
-        get_settings.cache_clear()
+    if demo_on_any_store:
+        os.environ["FRAUD_DEMO_ON_ANY_STORE"] = "true"
+    get_settings.cache_clear()
     settings = settings_or_exit()
     from fraud.runtime import prepare_to_serve
     from fraud.signals import load_signal_modules
@@ -42,6 +48,8 @@ def serve(
         prepare_to_serve(settings)
     except FraudError as exc:
         raise fail(exc.message) from None
+    if settings.demo:
+        refuse_unsafe_demo(settings)
     typer.echo(f"store: {make_url(settings.resolved_database_url).render_as_string()}")
     if settings.demo:
         typer.echo("demo mode: API key 'fsk_demo' is accepted; never use demo mode in production")
@@ -67,3 +75,21 @@ def serve(
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
+
+
+def refuse_unsafe_demo(settings: Settings) -> None:
+    """One line and exit code 2 when demo mode must not start on the configured store."""
+    from sqlalchemy.exc import OperationalError
+
+    from fraud.demo import demo_refusal
+    from fraud.store.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)  # migrated by prepare_to_serve
+    try:
+        refusal = demo_refusal(settings, engine)
+    except OperationalError as exc:
+        raise fail(f"store unreachable: {str(exc.orig).strip().splitlines()[0]}", 2) from None
+    finally:
+        engine.dispose()
+    if refusal is not None:
+        raise fail(refusal, 2)

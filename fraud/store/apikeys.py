@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from fraud.errors import Conflict, InvalidInput, NotFound
 from fraud.store.tables import api_keys
 
 SECRET_PREFIX = "fsk_"  # noqa: S105 - a public marker on every key, not a secret
+DEMO_SECRET = "fsk_demo"  # noqa: S105 - public on purpose: accepted only in demo mode
 PREFIX_LENGTH = 12  # "fsk_" + 8 characters: enough to tell keys apart in a list
 
 
@@ -75,9 +76,15 @@ def create_api_key(session: Session, name: str, *, secret: str | None = None) ->
     return secret
 
 
-def verify_api_key(session: Session, secret: str) -> ApiKey | None:
-    """The active key whose secret this is, or ``None`` (unknown, malformed or revoked)."""
+def verify_api_key(session: Session, secret: str, *, demo_mode: bool = False) -> ApiKey | None:
+    """The active key whose secret this is, or ``None`` (unknown, malformed or revoked).
+
+    The public demo secret is refused unless ``demo_mode``: a store that once ran in
+    demo mode still holds the demo key, and it must die with demo mode.
+    """
     if not secret.startswith(SECRET_PREFIX) or len(secret) > 200:
+        return None
+    if secret == DEMO_SECRET and not demo_mode:
         return None
     digest = _digest(secret)
     rows = session.execute(
@@ -87,6 +94,15 @@ def verify_api_key(session: Session, secret: str) -> ApiKey | None:
         if hmac.compare_digest(row.secret_sha256, digest):
             return _api_key(row) if row.revoked_at is None else None
     return None
+
+
+def holds_other_keys(session: Session) -> bool:
+    """Whether the store holds any key, active or revoked, besides the demo key: a sign
+    it serves real clients."""
+    found = session.execute(
+        select(true()).where(api_keys.c.secret_sha256 != _digest(DEMO_SECRET)).limit(1)
+    ).first()
+    return found is not None
 
 
 def revoke_api_key(session: Session, name: str, *, at: datetime | None = None) -> ApiKey:

@@ -1,11 +1,14 @@
 """``SqlHistory``: the history view over the store's tables.
 
-Three indexed queries per look-up, whatever the number of features: the orders
-linked in the window (the latest :data:`~fraud.history.LINK_LIMIT` per key)
-plus the account's whole past, with the outcomes known by then; the number of
-customers per key in the window (a count, never the rows); and the bad outcomes
-linked within :data:`~fraud.links.HORIZON`, one row per linking key. All start
-from the covering index on ``order_keys (kind, value, created_at, order_id)``.
+Two indexed queries per look-up, whatever the number of features, each reading a
+bounded number of rows however busy a key is: the orders linked in the window
+(the latest :data:`~fraud.history.LINK_LIMIT` per key) plus the account's latest
+:data:`~fraud.history.ACCOUNT_LIMIT` orders of all time, with the outcomes known
+by then; and the bad outcomes of the latest LINK_LIMIT orders per key within
+:data:`~fraud.links.HORIZON`. The customers sharing each key are counted from
+the first query's rows (among the key's latest LINK_LIMIT orders), not read
+again. Both start from the covering index on
+``order_keys (kind, value, created_at, order_id)``.
 
 The queries run on every scored order, so they are SQL text compiled once per
 shape of order (which keys it has) and dialect and run on the DBAPI connection
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
 from fraud.history import (
+    ACCOUNT_LIMIT,
     LINK_LIMIT,
     LINKED_OUTCOMES,
     HistorySnapshot,
@@ -56,10 +60,6 @@ _ORDER_COLUMNS = (
 )
 
 
-# who placed an order, spelt as fraud.history.identity_text does
-_IDENTITY = "CASE WHEN o.account_id IS NULL THEN 'g:' || o.email_key ELSE 'a:' || o.account_id END"
-
-
 def _key_match(i: int, windowed: bool) -> str:
     """Order ids under the i-th (kind, value) pair before t (and since, if windowed)."""
     sql = (
@@ -69,11 +69,13 @@ def _key_match(i: int, windowed: bool) -> str:
     return sql + " AND k.created_at >= :since" if windowed else sql
 
 
-def _latest(i: int) -> str:
-    """The latest LINK_LIMIT order ids under the i-th pair in [since, before)."""
+def _latest(i: int, windowed: bool = True) -> str:
+    """The latest order ids under the i-th pair before t: LINK_LIMIT of them in
+    [since, before), or ACCOUNT_LIMIT of all time."""
+    limit = LINK_LIMIT if windowed else ACCOUNT_LIMIT
     return (
-        f"SELECT order_id FROM ({_key_match(i, windowed=True)} "  # noqa: S608 - fixed names; values are bound
-        f"ORDER BY k.created_at DESC, k.order_id DESC LIMIT {LINK_LIMIT}) latest{i}"
+        f"SELECT order_id FROM ({_key_match(i, windowed)} "  # noqa: S608 - fixed names; values are bound
+        f"ORDER BY k.created_at DESC, k.order_id DESC LIMIT {limit}) latest{i}"
     )
 
 
@@ -82,8 +84,8 @@ def orders_sql(n_keys: int, has_account: bool) -> str:
     account's orders before t, with the outcomes known before t (one row per
     outcome, or one without)."""
     parts = [_latest(i) for i in range(int(has_account), n_keys)]
-    if has_account:  # pair 0 is the account: its whole past, not just the window
-        parts.append(_key_match(0, windowed=False))
+    if has_account:  # pair 0 is the account: its past beyond the window too
+        parts.append(_latest(0, windowed=False))
     return (
         f"SELECT {_ORDER_COLUMNS} FROM orders o LEFT OUTER JOIN outcomes oc "  # noqa: S608 - fixed names; values are bound
         "ON oc.order_id = o.order_id AND oc.at < :before "
@@ -91,26 +93,16 @@ def orders_sql(n_keys: int, has_account: bool) -> str:
     )
 
 
-def customers_sql(n_keys: int, has_account: bool) -> str:
-    """Per linking key (by position), the other customers who used it in [since, before)."""
-    parts = [
-        f"SELECT {i}, COUNT(DISTINCT {_IDENTITY}) FROM order_keys k "  # noqa: S608 - fixed names; values are bound
-        f"JOIN orders o ON o.order_id = k.order_id WHERE k.kind = :kind{i} "
-        f"AND k.value = :value{i} AND k.created_at >= :since AND k.created_at < :before "
-        f"AND {_IDENTITY} <> :me"
-        for i in range(int(has_account), n_keys)
-    ]
-    return " UNION ALL ".join(parts)
-
-
 def links_sql(n_keys: int) -> str:
-    """Bad outcomes known before t of orders linked by each key within the horizon."""
+    """Bad outcomes known before t of the latest LINK_LIMIT orders linked by each key
+    within the horizon."""
     return " UNION ALL ".join(
-        "SELECT k.kind, k.order_id, k.created_at, o.account_id, oc.outcome, oc.at "  # noqa: S608 - fixed names; values are bound
-        "FROM order_keys k JOIN outcomes oc ON oc.order_id = k.order_id "
-        f"JOIN orders o ON o.order_id = k.order_id WHERE k.kind = :kind{i} "
+        "SELECT k.kind, k.order_id, k.created_at, o.account_id, oc.outcome, oc.at FROM ("  # noqa: S608 - fixed names; values are bound
+        f"SELECT k.kind, k.order_id, k.created_at FROM order_keys k WHERE k.kind = :kind{i} "
         f"AND k.value = :value{i} AND k.created_at >= :horizon AND k.created_at < :before "
-        f"AND oc.at < :before AND {_BAD}"
+        f"ORDER BY k.created_at DESC, k.order_id DESC LIMIT {LINK_LIMIT}) k "
+        "JOIN outcomes oc ON oc.order_id = k.order_id "
+        f"JOIN orders o ON o.order_id = k.order_id WHERE oc.at < :before AND {_BAD}"
         for i in range(n_keys)
     )
 
@@ -144,14 +136,13 @@ class SqlHistory:
 
     def _prepared(
         self, dialect: Any, n_keys: int, has_account: bool
-    ) -> tuple[Statement, Statement, Statement]:
+    ) -> tuple[Statement, Statement]:
         """SQL per dialect and shape (which keys the order has), compiled once."""
         shape = (dialect.name, n_keys, has_account)
         found = self._statements.get(shape)
         if found is None:
             found = self._statements[shape] = (
                 _compiled(orders_sql(n_keys, has_account), dialect),
-                _compiled(customers_sql(n_keys, has_account), dialect),
                 _compiled(links_sql(n_keys), dialect),
             )
         return found
@@ -164,22 +155,20 @@ class SqlHistory:
                 "before": before,
                 "since": since,
                 "horizon": before - HORIZON,
-                "me": identity_text(keys.account, keys.email),
             }
             for i, (kind, value) in enumerate(pairs):
                 params[f"kind{i}"], params[f"value{i}"] = kind, value
             shape = (conn.dialect, len(pairs), bool(keys.account))
-            orders_stmt, customers_stmt, links_stmt = self._prepared(*shape)
+            orders_stmt, links_stmt = self._prepared(*shape)
             order_rows = _fetch(conn, orders_stmt, params)
-            customer_rows = _fetch(conn, customers_stmt, params)
             link_rows = _fetch(conn, links_stmt, params)
         time_out = time_from_db
         found = _past_orders(order_rows, time_out)
-        counts = {int(i): int(n) for i, n in customer_rows}
+        linked = tuple(p for p in found if p.created_at >= since)
         return HistorySnapshot(
             before=before,
             since=since,
-            linked=tuple(p for p in found if p.created_at >= since),
+            linked=linked,
             account=tuple(p for p in found if keys.account and p.account_id == keys.account),
             links=tuple(
                 sorted(
@@ -197,16 +186,28 @@ class SqlHistory:
                     key=link_sort_key,
                 )
             ),
-            customers=tuple(
-                (kind, counts.get(i, 0))
-                for i, (kind, _) in enumerate(pairs)
-                if kind != "account"
-            ),
+            customers=_customers(pairs, linked, identity_text(keys.account, keys.email)),
         )
 
 
 # per process, not per view: the service makes a view per scored order
-_STATEMENTS: dict[tuple[str, int, bool], tuple[Statement, Statement, Statement]] = {}
+_STATEMENTS: dict[tuple[str, int, bool], tuple[Statement, Statement]] = {}
+
+
+def _customers(
+    pairs: list[tuple[str, str]], linked: tuple[PastOrder, ...], me: str
+) -> tuple[tuple[str, int], ...]:
+    """Per linking key, the other customers among its latest LINK_LIMIT orders of the
+    window. ``linked`` (oldest first) holds all of those: the first query read exactly
+    them for every key, so nothing is read again."""
+    counts = []
+    for kind, value in pairs:
+        if kind == "account":
+            continue
+        sharing = [p for p in linked if getattr(p.keys, kind) == value][-LINK_LIMIT:]
+        who = {identity_text(p.account_id, p.keys.email) for p in sharing}
+        counts.append((kind, len(who - {me})))
+    return tuple(counts)
 
 
 def _compiled(sql: str, dialect: Any) -> Statement:

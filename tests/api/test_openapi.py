@@ -15,9 +15,9 @@ from fraud.schema import Order
 
 # Every status an endpoint can answer besides success (README "The API" says the same).
 ERRORS_BY_ENDPOINT = {
-    ("post", "/v1/score"): {401, 409, 413, 422, 500, 503},
-    ("get", "/v1/orders/{order_id}"): {401, 404, 413, 422, 500, 503},
-    ("post", "/v1/orders/{order_id}/outcome"): {401, 404, 413, 422, 500, 503},
+    ("post", "/v1/score"): {401, 409, 413, 422, 429, 500, 503},
+    ("get", "/v1/orders/{order_id}"): {401, 404, 413, 422, 429, 500, 503},
+    ("post", "/v1/orders/{order_id}/outcome"): {401, 404, 413, 422, 429, 500, 503},
     ("get", "/readyz"): {503},
 }
 
