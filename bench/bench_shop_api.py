@@ -316,9 +316,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{n_events:,} outcome events reported by the cut-off -> {shown(outcomes_path)}")
         models = out / "models"
         train_args = ["train", "--orders", str(orders_path), "--outcomes", str(outcomes_path),
-                      "--cutoff", cutoff.isoformat(), "--maturity-days", str(args.maturity_days),
-                      "--valid-days", str(args.valid_days), "--gap-days", str(args.gap_days),
-                      "--out-dir", str(models), "--source", f"shop{args.shop_seed}"]
+                      "--cutoff", cutoff.isoformat(), "--out-dir", str(models),
+                      "--source", f"shop{args.shop_seed}"]
+        for option in ("maturity_days", "valid_days", "gap_days"):
+            if getattr(args, option) is not None:  # unset: the command's own defaults
+                train_args += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
+        if args.no_recent_labels:
+            train_args.append("--no-recent-labels")
         say("  fraud " + " ".join(shown(Path(a)) if a.startswith("/") else a
                                   for a in train_args))
         began = time.perf_counter()

@@ -136,7 +136,7 @@ def load_sample(
         scored = score_order(order, ctx, rules, model, model_unavailable=model_unavailable)
         saved = repository.save_decision(
             session, order, scored.decision, scored.features.values,
-            fx_rates=runtime.settings.fx_rates,
+            fx_rates=runtime.settings.fx_rates, sources=runtime.evidence_sources(),
         )
         if saved.created:
             created.add(order.order_id)

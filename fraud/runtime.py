@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
-from fraud.model.artifact import model_feature_kinds
+from fraud.evidence import Signer, checkpoint_due, write_checkpoint
 from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
-from fraud.model.serving import ServedModel
-from fraud.monitoring.drift_check import DriftWatch, check_drift, recent_window
+from fraud.monitoring.drift_check import DriftWatch, check_recent_drift
 from fraud.monitoring.stages import timed
 from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
@@ -69,6 +68,7 @@ class Runtime:
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    signer: Signer | None = None
     drift: DriftWatch | None = None
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
@@ -132,6 +132,7 @@ class Runtime:
             models=models,
             shadow=shadow,
             problems=problems,
+            signer=Signer.load_or_create(settings.resolved_evidence_key_path),
             watchdog=watchdog,
             probe=probe,
         )
@@ -225,25 +226,17 @@ class Runtime:
         return thread
 
     def start_drift_watch(self) -> DriftWatch | None:
-        """Check the model's drift now and every ``FRAUD_DRIFT_CHECK_SECONDS`` in a thread;
-        ``/readyz`` shows the latest result (``model_drift``). Never on a request's path."""
-        if self.settings.drift_check_seconds <= 0:
-            return None
-        self.drift = DriftWatch(self.check_drift, self.settings.drift_check_seconds)
-        self.drift.start()
+        """Check drift now and every ``FRAUD_DRIFT_CHECK_SECONDS`` in a thread; ``/readyz``
+        shows the latest verdict (``model_drift``). Never on a request's path."""
+        if self.settings.drift_check_seconds > 0:
+            self.drift = DriftWatch(self.check_drift, self.settings.drift_check_seconds)
+            self.drift.start()
         return self.drift
 
     def check_drift(self) -> DriftReport:
         """The current model's drift over the last ``FRAUD_DRIFT_DAYS`` of stored orders."""
-        model = self.model
         with self.sessions() as session:
-            return check_drift(
-                session,
-                model if isinstance(model, ServedModel) else None,
-                model_feature_kinds(),
-                recent=recent_window(datetime.now(UTC), self.settings.drift_days),
-                threshold=self.settings.drift_threshold,
-            )
+            return check_recent_drift(session, self.model, self.settings)
 
     def close(self) -> None:
         if self.drift is not None:
@@ -253,6 +246,7 @@ class Runtime:
             self.watchdog.close()
         if self.probe is not None:
             self.probe.close()
+        self.sign_evidence_head()
         self.engine.dispose()
 
     @contextmanager
@@ -267,6 +261,30 @@ class Runtime:
         except StoreFull:
             self.store_full = "the last write failed for lack of space; reads still work"
             raise
+
+    def sign_evidence_head(self) -> None:
+        """Write a signed checkpoint of the evidence chain (at shutdown, every N records)."""
+        if self.signer is None:
+            return
+        try:
+            with self.sessions() as session:
+                write_checkpoint(session, self.signer)
+        except Exception:  # a checkpoint missed is caught up by the next one
+            log.exception("evidence checkpoint not written")
+
+    def _after_evidence(self, seq: int | None) -> None:
+        if checkpoint_due(seq, self.settings.evidence_checkpoint_every):
+            self.sign_evidence_head()
+
+    def evidence_sources(self) -> dict[str, str | None]:
+        """Versions of the signal sources that decisions do not name themselves."""
+        build = getattr(self.geo, "build_epoch", None)
+        return {
+            "geo_database": None
+            if build is None
+            else f"{getattr(self.geo, 'database_type', 'mmdb')} built "
+            f"{datetime.fromtimestamp(build, UTC).date().isoformat()}"
+        }
 
     @cached_property
     def history(self) -> SqlHistory:
@@ -301,9 +319,11 @@ class Runtime:
                     scored.decision,
                     scored.features.values,
                     fx_rates=self.settings.fx_rates,
+                    sources=self.evidence_sources(),
                 )
         if stored.created:
             self.store_full = None
+        self._after_evidence(stored.evidence_seq)
         if stored.created and self.shadow is not None:
             with self.store_call(), self.sessions() as session:
                 self.shadow.record(session, order, self.context(), scored)
@@ -342,7 +362,9 @@ class Runtime:
         self, order_id: str, outcome: Outcome, at: datetime
     ) -> repository.StoredOutcome:
         with self.store_call(), self.sessions() as session:
-            return repository.record_outcome(session, order_id, outcome, at)
+            stored = repository.record_outcome(session, order_id, outcome, at)
+        self._after_evidence(stored.evidence_seq)
+        return stored
 
     def cached_api_key(self, secret: str) -> str | None | Literal[False]:
         """What this process remembers of a key without asking the store: its name,

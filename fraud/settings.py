@@ -121,6 +121,24 @@ class Settings(BaseSettings):
         le=600,
         description="Seconds `fraud serve` keeps an idle keep-alive connection open.",
     )
+    evidence_key_path: Path | None = Field(
+        None,
+        description="Ed25519 private key (PEM) that signs evidence checkpoints and case "
+        "exports. Default: `<data_dir>/evidence-signing-key.pem`, created (mode 0600) on "
+        "first start when absent. Keep it out of the repository and back it up.",
+    )
+    evidence_checkpoint_every: int = Field(
+        1000,
+        ge=1,
+        description="Sign a checkpoint of the evidence chain every this many records "
+        "(and at shutdown).",
+    )
+    retention_days: int = Field(
+        730,
+        ge=1,
+        description="`fraud privacy purge` pseudonymises the personal data of orders older "
+        "than this many days that are not in a case.",
+    )
     store_timeout_seconds: float = Field(
         5.0,
         gt=0,
@@ -276,6 +294,10 @@ class Settings(BaseSettings):
                 f"decline_threshold ({self.decline_threshold})"
             )
         return self
+
+    @property
+    def resolved_evidence_key_path(self) -> Path:
+        return self.evidence_key_path or self.data_dir / "evidence-signing-key.pem"
 
     @property
     def resolved_database_url(self) -> str:

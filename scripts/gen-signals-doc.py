@@ -25,13 +25,17 @@ device, and e-mail or phone of another account or guest) and 0.3 for a card or
 IP address, 0.2 for the account itself (a victim's identity brings those: after a
 stolen card or a taken-over account the real owner keeps ordering);
 specificity is 1 / the other customers who used the key in the 30 days before
-(at least 1), so a carrier's NAT address or an office network shared by twenty
-customers passes on a twentieth; recency halves the weight every 90 days, and
-links older than 365 days are not read. Each linked order counts once, by its
+(at least 1; counted among the key's latest 200 orders there), so a carrier's NAT
+address or an office network shared by twenty customers passes on a twentieth;
+recency halves the weight every 90 days, and links older than 365 days are not
+read. Each linked order counts once, by its
 strongest link. One link through an IP, card or account weighs at most 0.3,
 below the 0.35 of the `linked_fraud_weight` rule. History reads at most the
-latest 200 orders per key in the 30-day window (customer counts are counted in
-full), so a busy key costs no more than a quiet one.
+latest 200 orders per key (`LINK_LIMIT`) in the 30-day window, and for linked bad
+outcomes the latest 200 per key within 365 days; of the account it reads the latest
+1,000 orders (`ACCOUNT_LIMIT`), so `account_prior_orders` counts at most 1,000. A busy
+key's look-up stops growing there (measured in
+[reliability.md](reliability.md#busy-keys)).
 """
 
 

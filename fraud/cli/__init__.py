@@ -10,11 +10,14 @@ import typer
 
 from fraud.cli import (
     apikey,
+    case,
     db,
     drift,
+    evidence,
     imports,
     model,
     models,
+    privacy,
     rule_performance,
     rules,
     score,
@@ -42,6 +45,9 @@ app.add_typer(rules.app, name="rules")
 models.app.command("drift", help=drift.drift_command.__doc__)(drift.drift_command)
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(case.app, name="case")
+app.add_typer(privacy.app, name="privacy")
 
 
 def main() -> None:

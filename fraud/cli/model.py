@@ -109,12 +109,21 @@ def train_command(
                             "chargeback counts as good")
     ] = 60.0,
     gap_days: Annotated[
-        float, typer.Option(help="Days skipped between training and validation (label delay)")
-    ] = 7.0,
+        float | None, typer.Option(help="Days skipped between training and validation (label "
+                                   "delay); default: 7, or a tenth of the matured days when "
+                                   "fewer than 112 have matured")
+    ] = None,
     valid_days: Annotated[
-        float, typer.Option(help="Days of orders used to validate: the latest whose labels "
-                            "have matured at the cut-off")
-    ] = 21.0,
+        float | None, typer.Option(help="Days of orders used to validate: the latest whose "
+                                   "labels have matured at the cut-off; default: 21, or a "
+                                   "quarter of the matured days when fewer than 112 have "
+                                   "matured")
+    ] = None,
+    recent_labels: Annotated[
+        bool, typer.Option(help="Also learn from orders after the validation window, whose "
+                           "labels are young: known fraud fully, silence as good weighed by "
+                           "age")
+    ] = True,
     out_dir: Annotated[
         Path | None, typer.Option(help="Model folder (default: FRAUD_MODEL_DIR)")
     ] = None,
@@ -139,7 +148,7 @@ def train_command(
     settings = settings_or_exit()
     raw = _load(settings, orders, outcomes, from_store, source, skip_bad)
     config = TrainConfig(cutoff=_time(cutoff, "--cutoff"), maturity=timedelta(days=maturity_days),
-                         gap_days=gap_days, valid_days=valid_days)
+                         gap_days=gap_days, valid_days=valid_days, recent_labels=recent_labels)
     registry = ModelRegistry(out_dir if out_dir is not None else settings.model_dir)
     before = registry.current_version()
     try:

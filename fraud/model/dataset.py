@@ -144,6 +144,43 @@ def default_split(created_at: pd.Series, gap_days: float, valid_days: float) -> 
     return TimeSplit(train_end, timedelta(days=gap_days), valid_end)
 
 
+FULL_WINDOWS = (7.0, 21.0)
+"""(gap, validation) days when the matured weeks are long enough: 4 x (7 + 21) days or more."""
+
+
+def default_windows(created_at: pd.Series, policy: LabelPolicy) -> tuple[float, float]:
+    """(gap days, validation days) that fit the data: 7 and 21 when at least 112 days of
+    orders have matured labels at the cut-off, else a tenth and a quarter of those days,
+    so that a young shop keeps about two thirds of its matured weeks to train on."""
+    t = pd.to_datetime(created_at, utc=True)
+    if t.empty:
+        raise ValueError("no orders before the cut-off")
+    matured_end = min(t.max(), pd.Timestamp(policy.cutoff - policy.maturity))
+    span = (matured_end - t.min()).total_seconds() / 86400
+    if span <= 0:
+        raise ValueError(
+            f"at the cut-off {policy.cutoff.isoformat()} no order has matured labels (none "
+            f"is older than the maturity, {policy.maturity.days} days): shorten "
+            "--maturity-days or move the cut-off later"
+        )
+    gap, valid = FULL_WINDOWS
+    if span >= 4 * (gap + valid):
+        return gap, valid
+    return round(span / 10, 1), round(span / 4, 1)
+
+
+def recent_weights(created_at: pd.Series, label: pd.Series, policy: LabelPolicy) -> pd.Series:
+    """How much each label counts when the model also learns from orders whose labels have
+    not matured: a known outcome (fraud, or confirmed legitimate) and every matured label
+    count 1; a young order's silence counts as good in proportion to its age over the
+    maturity (a chargeback has had that share of its time to arrive)."""
+    t = pd.to_datetime(created_at, utc=True)
+    age = (pd.Timestamp(policy.cutoff) - t).dt.total_seconds() / policy.maturity.total_seconds() \
+        if policy.maturity.total_seconds() > 0 else pd.Series(1.0, index=t.index)
+    weight = age.clip(lower=1e-3, upper=1.0).to_numpy()
+    return pd.Series(np.where(label.notna().to_numpy(), 1.0, weight), index=label.index)
+
+
 def matured_split(
     created_at: pd.Series, policy: LabelPolicy, gap_days: float, valid_days: float
 ) -> TimeSplit:

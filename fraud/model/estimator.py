@@ -46,6 +46,20 @@ def catalogue_kinds(names: Sequence[str] | None = None) -> dict[str, str]:
     return model_feature_kinds(names=names)
 
 
+def _check_weights(sample_weight: Any, n_rows: int) -> np.ndarray:
+    """One weight per row, not negative, not all zero (1 when none are given)."""
+    if sample_weight is None:
+        return np.ones(n_rows)
+    weights = np.asarray(sample_weight, dtype=float).reshape(-1)
+    if len(weights) != n_rows:
+        raise ValueError(f"X has {n_rows} rows but sample_weight has {len(weights)} values")
+    if not np.all(np.isfinite(weights)) or weights.min() < 0:
+        raise ValueError("sample_weight must be finite and not negative")
+    if weights.sum() <= 0:
+        raise ValueError("sample_weight must not be all zero")
+    return weights
+
+
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
@@ -149,11 +163,12 @@ class FraudModel(ClassifierMixin, BaseEstimator):
 
     # --- fitting --------------------------------------------------------------------------------
 
-    def fit(self, X: Any, y: Any) -> FraudModel:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> FraudModel:
         """Fit on rows in time order: the earlier rows train, the last ones calibrate.
 
         ``X``: a DataFrame of feature values (None for missing) or a 2-D array;
-        ``y``: 0 (good) or 1 (fraud) per row, both present.
+        ``y``: 0 (good) or 1 (fraud) per row, both present; ``sample_weight``: how much
+        each row's label counts (a good label not yet matured counts less), default 1.
         """
         frame = _as_frame(X)
         labels = self._check_target(y, len(frame))
@@ -161,10 +176,12 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
         self.n_features_in_ = frame.shape[1]
         kinds = self._resolve_kinds(frame)
+        weights = _check_weights(sample_weight, len(frame))
 
         n_cal = int(round(len(frame) * self.calibration_fraction))
         fit_rows, cal_rows = frame.iloc[: len(frame) - n_cal], frame.iloc[len(frame) - n_cal :]
         y_fit, y_cal = labels[: len(fit_rows)], labels[len(fit_rows) :]
+        w_fit, w_cal = weights[: len(fit_rows)], weights[len(fit_rows) :]
         if len(np.unique(y_fit)) < 2:
             raise ValueError(  # check_estimator expects "1 class" in this message
                 "1 class only: "
@@ -172,8 +189,8 @@ class FraudModel(ClassifierMixin, BaseEstimator):
                 "both fraud (1) and good (0) rows"
             )
         self.encoding_, fit_matrix = self._fit_encoding(fit_rows, y_fit, kinds)
-        self.booster_ = self._fit_booster(fit_matrix, y_fit)
-        self.calibration_ = self._fit_calibration(cal_rows, y_cal)
+        self.booster_ = self._fit_booster(fit_matrix, y_fit, w_fit)
+        self.calibration_ = self._fit_calibration(cal_rows, y_cal, w_cal)
         return self
 
     def _check_params(self) -> None:
@@ -259,14 +276,14 @@ class FraudModel(ClassifierMixin, BaseEstimator):
             specs[j]["default"] = default
         return specs, matrix
 
-    def _fit_booster(self, matrix: np.ndarray, y: np.ndarray) -> Any:
+    def _fit_booster(self, matrix: np.ndarray, y: np.ndarray, weights: np.ndarray) -> Any:
         import lightgbm as lgb
 
-        n_pos = int(y.sum())
+        pos, neg = float(weights[y == 1].sum()), float(weights[y == 0].sum())
         self.scale_pos_weight_ = (
             float(self.scale_pos_weight)
             if self.scale_pos_weight is not None
-            else (len(y) - n_pos) / n_pos
+            else neg / pos if pos > 0 and neg > 0 else 1.0
         )
         params = {
             "objective": "binary",
@@ -283,10 +300,13 @@ class FraudModel(ClassifierMixin, BaseEstimator):
             "verbosity": -1,
         }
         names = [s["name"] for s in self.encoding_]
-        data = lgb.Dataset(matrix, label=y, feature_name=names, free_raw_data=True)
+        data = lgb.Dataset(matrix, label=y, weight=weights, feature_name=names,
+                           free_raw_data=True)
         return lgb.train(params, data, num_boost_round=self.n_estimators)
 
-    def _fit_calibration(self, frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    def _fit_calibration(
+        self, frame: pd.DataFrame, y: np.ndarray, weights: np.ndarray
+    ) -> dict[str, Any]:
         """Isotonic map from the booster's output to a probability, fitted on later rows.
 
         Without both classes in the calibration slice the map is the identity, and
@@ -299,7 +319,9 @@ class FraudModel(ClassifierMixin, BaseEstimator):
         if len(frame) == 0 or len(np.unique(y)) < 2:
             return identity
         raw = self._raw(frame)
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+            raw, y, sample_weight=weights
+        )
         return {"method": "isotonic", "x": iso.X_thresholds_.tolist(),
                 "y": iso.y_thresholds_.tolist(), "raw": "probability", "fitted": True,
                 "rows": int(len(y)), "positives": int(y.sum())}

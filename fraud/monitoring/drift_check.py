@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fraud.errors import FraudError
+from fraud.model.artifact import model_feature_kinds
 from fraud.model.drift import SCORE, DriftReport, Profile, compare, profile_of
 from fraud.model.reference import read_reference
 from fraud.model.serving import ServedModel
+from fraud.settings import Settings
 from fraud.store.decided import Decided, decided_between
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,20 @@ def check_drift(
     names = [b.name for b in profile.binnings if b.name != SCORE]
     scores = _scores(model, rows) if has_score else None
     return compare(profile, _columns(rows, names), scores, threshold=threshold)
+
+
+def check_recent_drift(
+    session: Session, model: object, settings: Settings, now: datetime | None = None
+) -> DriftReport:
+    """What the service reports: ``model`` (when it is a loaded model version) over the last
+    ``FRAUD_DRIFT_DAYS`` of stored orders, against ``FRAUD_DRIFT_THRESHOLD``."""
+    return check_drift(
+        session,
+        model if isinstance(model, ServedModel) else None,
+        model_feature_kinds(),
+        recent=recent_window(now or datetime.now(UTC), settings.drift_days),
+        threshold=settings.drift_threshold,
+    )
 
 
 class DriftWatch:

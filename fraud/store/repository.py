@@ -24,6 +24,9 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Decision, FeatureValue, Outcome
 from fraud.errors import Conflict, NotFound
+from fraud.evidence.chain import append as append_evidence
+from fraud.evidence.records import DECISION_ACTOR, decision_record, outcome_record
+from fraud.evidence.sealing import customer_identity
 from fraud.history import key_pairs, past_order
 from fraud.money import default_fx_rates
 from fraud.schema import Order
@@ -54,6 +57,8 @@ class StoredDecision:
     features: dict[str, FeatureValue]
     decided_at: datetime
     created: bool = False
+    # the evidence record written with it (when created); not part of what was decided
+    evidence_seq: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class StoredOutcome:
     outcome: Outcome
     at: datetime
     reported_at: datetime
+    evidence_seq: int | None = field(default=None, compare=False)  # its record, when new
 
 
 @dataclass(frozen=True)
@@ -117,10 +123,13 @@ def save_decision(
     *,
     fx_rates: Mapping[str, Decimal] | None = None,
     now: datetime | None = None,
+    sources: Mapping[str, Any] | None = None,
 ) -> StoredDecision:
-    """Store the order as received, its linking keys, the decision and the features,
-    in one transaction, and commit. Every caller (the service, the demo loader,
-    tests) writes through here.
+    """Store the order as received, its linking keys, the decision, the features and
+    the decision's evidence record, in one transaction, and commit. Every caller (the
+    service, the demo loader, tests) writes through here. ``sources``: versions of the
+    signal sources the rules and model do not name (the geo database build), for the
+    evidence record.
 
     Idempotent on ``order_id``: when the same order is already stored, nothing is
     written and the stored decision comes back unchanged (``created=False``); a
@@ -130,7 +139,7 @@ def save_decision(
     """
     raw = _raw(store)
     try:
-        stored = _write_decision(raw, order, decision, features, fx_rates, now)
+        stored = _write_decision(raw, order, decision, features, fx_rates, now, sources)
         raw.commit()
     except raw.integrity_error:
         raw.rollback()
@@ -148,6 +157,7 @@ def _write_decision(
     features: Mapping[str, FeatureValue],
     fx_rates: Mapping[str, Decimal] | None,
     now: datetime | None,
+    sources: Mapping[str, Any] | None = None,
 ) -> StoredDecision:
     """The rows of :func:`save_decision`, written but not committed."""
     past = past_order(order, fx_rates if fx_rates is not None else default_fx_rates())
@@ -156,6 +166,7 @@ def _write_decision(
     stored_features = features_to_json(features)
     keys = past.keys
     dialect = raw.dialect
+    order_json = order.model_dump_json()
     raw.write(
         _insert_order(dialect),
         {
@@ -163,7 +174,7 @@ def _write_decision(
             "created_at": past.created_at,
             "received_at": decided_at,
             "account_id": keys.account,
-            "order_json": order.model_dump_json(),
+            "order_json": order_json,
             "amount_eur": past.amount_eur,
             "currency": str(order.payment.currency),
             "billing_country": past.billing_country,
@@ -201,12 +212,27 @@ def _write_decision(
             "decided_at": decided_at,
         },
     )
+    record, personal = decision_record(
+        order_json.encode(), data, stored_features, sources or {}
+    )
+    evidence = append_evidence(
+        raw,
+        kind="decision",
+        subject=f"order:{order.order_id}",
+        actor=DECISION_ACTOR,
+        data=record,
+        personal=personal,
+        customer=customer_identity(order),
+        order_id=order.order_id,
+        at=decided_at,
+    )
     return StoredDecision(
         order_id=order.order_id,
         decision=decision_from_dict(data),
         features=stored_features,
         decided_at=decided_at,
         created=True,
+        evidence_seq=evidence.seq,
     )
 
 
@@ -269,8 +295,10 @@ def record_outcome(
     at: datetime,
     *,
     now: datetime | None = None,
+    actor: str = "order-service",
 ) -> StoredOutcome:
-    """Append what happened to a stored order and when (``at``), and commit.
+    """Append what happened to a stored order and when (``at``), with its evidence
+    record (``actor``: who reported it), and commit.
 
     An order may collect several outcomes (paid, then chargeback). History
     features of later orders see an outcome from its ``at`` on, never before.
@@ -291,6 +319,14 @@ def record_outcome(
                 reported_at=stored.reported_at,
             )
         )
+        evidence = append_evidence(
+            session,
+            kind="outcome",
+            subject=f"order:{order_id}",
+            actor=actor,
+            data=outcome_record(order_id, stored.outcome, stored.at),
+            at=stored.reported_at,
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -304,7 +340,9 @@ def record_outcome(
         if same is None:  # not the unique key: the order went away meanwhile
             raise NotFound(f"order {order_id!r} not found") from None
         return StoredOutcome(order_id, stored.outcome, stored.at, same.reported_at)
-    return stored
+    return StoredOutcome(
+        order_id, stored.outcome, stored.at, stored.reported_at, evidence_seq=evidence.seq
+    )
 
 
 def _now() -> datetime:

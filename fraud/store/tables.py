@@ -14,22 +14,17 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     UniqueConstraint,
 )
 
+# The evidence and case tables live in their own modules; imported here so that
+# ``metadata`` (what migrations are compared with) holds every table of the store.
+from fraud.store import case_tables, evidence_tables  # noqa: F401, I001
 from fraud.store.codecs import Json, UTCDateTime
+from fraud.store.meta import metadata
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 def order_ref(*, index: bool = False) -> Column:
     """The ``order_id`` column of a table that records something about one stored order

@@ -127,3 +127,25 @@ def test_every_categorical_feature_has_a_mapping_and_a_default(fitted) -> None: 
 def test_fraud_is_weighted_up_by_the_class_ratio(dataset, fitted) -> None:  # noqa: ANN001
     model, train, _ = fitted
     assert model.scale_pos_weight_ > 1
+
+
+def test_sample_weights_of_one_change_nothing_and_bad_weights_are_refused() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from fraud.model.estimator import FraudModel
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    y = (x["a"] + rng.normal(scale=0.5, size=400) > 1.2).astype(int).to_numpy()
+    plain = FraudModel(n_estimators=10).fit(x, y)
+    ones = FraudModel(n_estimators=10).fit(x, y, sample_weight=np.ones(400))
+    assert np.array_equal(plain.predict_proba(x), ones.predict_proba(x))
+    light = np.where(y == 0, 0.1, 1.0)  # good labels that count little
+    weighed = FraudModel(n_estimators=10).fit(x, y, sample_weight=light)
+    fit = y[:300]  # the last quarter of rows calibrates
+    assert weighed.scale_pos_weight_ == pytest.approx(0.1 * (fit == 0).sum() / fit.sum())
+    with pytest.raises(ValueError, match="sample_weight has 3 values"):
+        FraudModel().fit(x, y, sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match="not negative"):
+        FraudModel().fit(x, y, sample_weight=-np.ones(400))

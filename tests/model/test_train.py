@@ -249,3 +249,78 @@ def test_train_from_the_store_at_a_cutoff_equals_training_from_files(
     card = json.loads((tmp_path / "store" / result.output.split()[-1] / "card.json").read_text())
     assert card["data"]["fingerprint"] == from_files.card["data"]["fingerprint"]
     assert card["split"] == from_files.card["split"]
+
+
+# --- a young shop: windows fitted to the matured weeks, young labels weighed -----------------
+
+
+def test_default_windows_fit_a_young_shop_and_keep_the_full_ones_for_a_long_history() -> None:
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from fraud.model.dataset import FULL_WINDOWS, LabelPolicy, default_windows
+
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    days = pd.Series([start + timedelta(days=d) for d in range(91)])
+    policy = LabelPolicy(start + timedelta(days=90), timedelta(days=60))
+    gap, valid = default_windows(days, policy)
+    assert (gap, valid) == (3.0, 7.5)  # a tenth and a quarter of the 30 matured days
+    # what is left to train on is more than the validation window and gap together
+    assert 30 - gap - valid > gap + valid
+    long = pd.Series([start + timedelta(days=d) for d in range(400)])
+    assert default_windows(long, LabelPolicy(start + timedelta(days=400))) == FULL_WINDOWS
+    with pytest.raises(ValueError, match="no order has matured labels"):
+        default_windows(days, LabelPolicy(start + timedelta(days=50), timedelta(days=60)))
+
+
+def test_young_labels_count_known_outcomes_fully_and_silence_by_age() -> None:
+    from datetime import timedelta
+
+    import numpy as np
+    import pandas as pd
+
+    from fraud.model.dataset import LabelPolicy, recent_weights
+
+    cutoff = datetime(2025, 6, 1, tzinfo=UTC)
+    created = pd.Series([cutoff - timedelta(days=d) for d in (90, 30, 30, 15, 0)])
+    label = pd.Series([0.0, 1.0, np.nan, np.nan, np.nan])
+    w = recent_weights(created, label, LabelPolicy(cutoff, timedelta(days=60))).to_numpy()
+    assert w[0] == 1.0 and w[1] == 1.0  # matured good, early-known fraud
+    assert w[2] == pytest.approx(0.5) and w[3] == pytest.approx(0.25)  # half, a quarter aged
+    assert 0 < w[4] < 0.01  # placed at the cut-off: its silence says almost nothing
+
+
+def test_training_at_a_cutoff_learns_from_young_labels_but_never_from_validation(
+    raw, tmp_path  # noqa: ANN001
+) -> None:
+    from fraud.model.train import fitting_rows, recent_mask
+
+    config = _cutoff_config(raw)
+    result = train(raw, Settings(), config, out_dir=tmp_path, now=NOW)
+    _, valid = result.split.masks(result.dataset.created_at)
+    rows, weights = fitting_rows(result.dataset, result.split,
+                                 result.split.masks(result.dataset.created_at)[0], True)
+    young = recent_mask(result.dataset, result.split)
+    assert result.recent_orders == int(young.sum()) > 0
+    assert not (rows & valid).any()
+    assert (weights[young & result.dataset.label.isna().to_numpy()] < 1).all()
+    assert result.card["split"]["recent_orders_trained_on"] == result.recent_orders
+    without = train(raw, Settings(), TrainConfig(**{**config.__dict__, "recent_labels": False}),
+                    out_dir=tmp_path / "b", now=NOW)
+    assert without.recent_orders == 0
+    # the saved figures are still measured on the same validation orders
+    assert without.card["data"]["validation"] == result.card["data"]["validation"]
+
+
+def test_train_command_fits_windows_to_a_young_shop_by_default(sim_files, raw, tmp_path) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    cutoff = (raw.orders[0].created_at + timedelta(days=89)).isoformat()
+    result = CliRunner().invoke(_app(), [
+        "train", "--orders", str(sim_files["orders"]), "--outcomes", str(sim_files["outcomes"]),
+        "--cutoff", cutoff, "--maturity-days", "30", "--out-dir", str(tmp_path),
+    ])
+    assert result.exit_code == 0, result.output
+    assert "chosen to fit the matured weeks" in result.output
+    assert "labels are young" in result.output

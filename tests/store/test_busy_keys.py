@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import STORE_BACKENDS
 from factories import make_order
 from sqlalchemy.orm import Session
 
@@ -24,6 +23,7 @@ from fraud.store.db import make_engine, upgrade_database
 from fraud.store.history import SqlHistory
 
 LIMIT = 5
+STORE_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 FX = Settings().fx_rates
 PICK_UP = {"street": "Stationsplein", "house_number": "1", "postal_code": "3511 CE",

@@ -207,11 +207,19 @@ def runtime_free_decision(order_id: str) -> Any:
     )
 
 
-def test_migration_0003_keeps_one_of_each_duplicated_outcome(db_url: str) -> None:
+def test_migration_0003_keeps_one_of_each_duplicated_outcome(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Duplicates stored before the unique key existed are folded into the earliest report."""
     from sqlalchemy import insert
 
+    from fraud.evidence import Appended
     from fraud.store.db import upgrade_database
+
+    # schema 0002 has no evidence tables yet: the order is stored without its record
+    monkeypatch.setattr(
+        repository, "append_evidence", lambda *a, **k: Appended(0, "", datetime.now(UTC))
+    )
 
     upgrade_database(db_url, "0002")
     engine = make_engine(db_url)
