@@ -14,7 +14,9 @@ from fastapi_offline import FastAPIOffline
 from api import review
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
+from api.metrics import install_metrics
 from api.ratelimit import RateLimits
+from api.request_id import RequestId
 from api.routes import health, orders, score
 from fraud import __version__, demo
 from fraud.runtime import Runtime
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.state.rate_limits = RateLimits.from_settings(settings)
         if runtime is None:  # a real server, not a test handing in its own runtime
             app.state.runtime.warm_up_in_background()
+            app.state.runtime.start_drift_watch()
             if settings.demo:
                 demo.start_in_background(app.state.runtime)
         _reload_on_sighup(app.state.runtime)
@@ -84,4 +87,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     review.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_metrics(app, settings)  # last: its middleware sees every answer, 413s included
+    app.add_middleware(RequestId)  # outermost: every log line of a request names it
     return app

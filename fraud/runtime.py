@@ -24,8 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.evidence import Signer, checkpoint_due, write_checkpoint
+from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
+from fraud.monitoring.drift_check import DriftWatch, check_recent_drift
+from fraud.monitoring.stages import timed
 from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
 from fraud.schema import Order
@@ -66,6 +69,7 @@ class Runtime:
     shadow: ShadowRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
     signer: Signer | None = None
+    drift: DriftWatch | None = None
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
     # why the last write failed for lack of space; cleared by the next write that succeeds
@@ -221,7 +225,22 @@ class Runtime:
         thread.start()
         return thread
 
+    def start_drift_watch(self) -> DriftWatch | None:
+        """Check drift now and every ``FRAUD_DRIFT_CHECK_SECONDS`` in a thread; ``/readyz``
+        shows the latest verdict (``model_drift``). Never on a request's path."""
+        if self.settings.drift_check_seconds > 0:
+            self.drift = DriftWatch(self.check_drift, self.settings.drift_check_seconds)
+            self.drift.start()
+        return self.drift
+
+    def check_drift(self) -> DriftReport:
+        """The current model's drift over the last ``FRAUD_DRIFT_DAYS`` of stored orders."""
+        with self.sessions() as session:
+            return check_recent_drift(session, self.model, self.settings)
+
     def close(self) -> None:
+        if self.drift is not None:
+            self.drift.stop()
         self._stop_checkpoints.set()
         if self.watchdog is not None:
             self.watchdog.close()
@@ -293,14 +312,15 @@ class Runtime:
                 return existing
             ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
             scored = self._score(order, ctx)
-            stored = repository.save_decision(
-                conn,
-                order,
-                scored.decision,
-                scored.features.values,
-                fx_rates=self.settings.fx_rates,
-                sources=self.evidence_sources(),
-            )
+            with timed("store_write"):
+                stored = repository.save_decision(
+                    conn,
+                    order,
+                    scored.decision,
+                    scored.features.values,
+                    fx_rates=self.settings.fx_rates,
+                    sources=self.evidence_sources(),
+                )
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
@@ -426,6 +446,8 @@ class Runtime:
                 self.models.problem if self.models and self.models.problem else "none (rules only)"
             )
         )
+        if self.drift is not None:
+            checks["model_drift"] = self.drift.status()
         degraded = self.geo is None or self.model_unavailable() or self.store_full is not None
         return ("degraded" if degraded else "ok"), checks
 

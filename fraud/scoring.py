@@ -22,6 +22,7 @@ from fraud.domain import Decision, FeatureValue, Reason, RuleResult, Versions
 from fraud.features import FeatureVector, build_features
 from fraud.keys import OrderKeys, order_keys
 from fraud.model.scorer import RULES_ONLY, ModelScorer
+from fraud.monitoring.stages import timed
 from fraud.rules import RuleSet, evaluate
 from fraud.schema import Order
 from fraud.signals import Context
@@ -92,13 +93,15 @@ def assess(
     """
     keys = order_keys(order)
     if features is None:
-        features = build_features(order, replace(ctx, order_keys=keys))
+        with timed("signals"):
+            features = build_features(order, replace(ctx, order_keys=keys))
     unavailable = features.signals_unavailable
     probability: float | None = None
     reasons: tuple[Reason, ...] = ()
     if model is not None:
         try:
-            p, found = model.predict_one(features.values)
+            with timed("model"):
+                p, found = model.predict_one(features.values)
             probability, reasons = float(p), tuple(found)
         except Exception:  # a broken model must not stop the decision
             probability, reasons = None, ()
@@ -132,18 +135,19 @@ def judge(
     max_reasons: int = 5,
 ) -> Judgement:
     """:func:`decide_on`, keeping every rule's result (backtests count misses and errors)."""
-    results = tuple(evaluate(rules, assessment.values, assessment.keys))
     versions = Versions(rules=rules.version, model=assessment.model_version, service=__version__)
-    decision = decide(
-        assessment.order_id,
-        results,
-        thresholds,
-        versions,
-        model_probability=assessment.model_probability,
-        model_reasons=assessment.model_reasons,
-        signals_unavailable=assessment.signals_unavailable,
-        max_reasons=max_reasons,
-    )
+    with timed("rules"):
+        results = tuple(evaluate(rules, assessment.values, assessment.keys))
+        decision = decide(
+            assessment.order_id,
+            results,
+            thresholds,
+            versions,
+            model_probability=assessment.model_probability,
+            model_reasons=assessment.model_reasons,
+            signals_unavailable=assessment.signals_unavailable,
+            max_reasons=max_reasons,
+        )
     return Judgement(results, decision)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -179,6 +179,40 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(
         False, description="Demo mode: load the bundled sample orders into an empty store at start."
+    )
+    # --- operations (docs/operations.md) ---
+    metrics_enabled: bool = Field(
+        True, description="Serve Prometheus metrics at `/metrics` and time the pipeline's stages."
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="When set, `/metrics` answers only requests with "
+        "`Authorization: Bearer <token>`; unset, it is public (it holds counts, no order data).",
+    )
+    metrics_dir: Path | None = Field(
+        None,
+        description="Folder where the workers of `fraud serve --workers N` write their metrics "
+        "(prometheus-client's multiprocess mode); emptied at start. Default: a new temporary "
+        "folder when N > 1.",
+    )
+    drift_threshold: float = Field(
+        0.25,
+        gt=0,
+        description="Population stability index above which a feature (or the model's score) "
+        "counts as drifting from the model's training window.",
+    )
+    drift_days: float = Field(
+        7, gt=0, description="Days of recent stored orders a drift check compares."
+    )
+    drift_check_seconds: int = Field(
+        3600,
+        ge=0,
+        description="How often `fraud serve` checks drift in the background for `/readyz`; "
+        "0: never.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How `fraud serve` writes its log: `text` lines, or `json`, one object a line.",
     )
     demo_on_any_store: bool = Field(
         False,

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.body import StrictJsonRoute
 from api.deps import ApiKeyDep, RuntimeDep
 from api.errors import error_responses
+from api.metrics import observe_outcome
 from api.schemas import DecisionOut, OutcomeIn, OutcomeOut, ReviewOut, StoredOrderOut
 from fraud.errors import NotFound
 from fraud.review.states import get_state
@@ -65,4 +66,5 @@ async def record_outcome(
     order_id: OrderId, body: OutcomeIn, runtime: RuntimeDep, _key: ApiKeyDep
 ) -> OutcomeOut:
     stored = await run_in_threadpool(runtime.record_outcome, order_id, body.outcome, body.at)
+    observe_outcome(stored.outcome)
     return OutcomeOut(order_id=stored.order_id, outcome=stored.outcome, at=stored.at)

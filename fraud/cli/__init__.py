@@ -12,11 +12,13 @@ from fraud.cli import (
     apikey,
     case,
     db,
+    drift,
     evidence,
     imports,
     model,
     models,
     privacy,
+    rule_performance,
     rules,
     score,
     serve,
@@ -37,7 +39,11 @@ app.command("train", help=model.train_command.__doc__)(model.train_command)
 app.command("evaluate", help=model.evaluate_command.__doc__)(model.evaluate_command)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(db.app, name="db")
+rules.app.command(
+    "performance", help=rule_performance.performance_command.__doc__
+)(rule_performance.performance_command)
 app.add_typer(rules.app, name="rules")
+models.app.command("drift", help=drift.drift_command.__doc__)(drift.drift_command)
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
 app.add_typer(evidence.app, name="evidence")

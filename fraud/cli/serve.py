@@ -59,16 +59,22 @@ def serve(
 
     for user in first_users_in_store(settings):
         typer.echo(announcement(user), err=True)
+    if settings.metrics_enabled:
+        from fraud.monitoring.multiprocess import MULTIPROCESS_ENV, prepare_metrics_dir
+
+        metrics_dir = prepare_metrics_dir(settings.metrics_dir, workers)
+        if metrics_dir is not None:  # inherited by the workers, read by their /metrics
+            os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
     # only once the server will run: a refused start must not leave the process's logging
     # pointed at a stream its caller closes (a test runner's captured stderr)
-    logging.config.dictConfig(log_config())
+    logging.config.dictConfig(log_config(fmt=settings.log_format))
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_config=log_config(),
+        log_config=log_config(fmt=settings.log_format),
         # h11, not httptools: only h11 bounds the size of a request's headers.
         http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,

@@ -35,6 +35,7 @@ from fraud.model.dataset import (
 )
 from fraud.model.estimator import FraudModel, catalogue_kinds
 from fraud.model.evaluate import Evaluation, compare_on_dataset, headline
+from fraud.model.reference import training_profile, write_reference
 from fraud.settings import Settings
 
 INTENDED_USE = (
@@ -288,6 +289,8 @@ def train(
     version = make_version(created, dataset.source, fingerprint)
     folder = Path(out_dir if out_dir is not None else settings.model_dir) / version
     model.export(folder)
+    train_X = dataset.X(train_mask)  # drift checks compare recent orders with these rows
+    write_reference(folder, training_profile(train_X, kinds, model.predict_proba(train_X)[:, 1]))
     card = model_card(version=version, created=created, dataset=dataset, split=split,
                       train_mask=train_mask, valid_mask=valid_mask, model=model,
                       evaluation=evaluation, fingerprint=fingerprint, rules_version=rules.version,

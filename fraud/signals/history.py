@@ -14,6 +14,7 @@ from fraud.domain import Feature, FeatureValue
 from fraud.history import WINDOW, HistoryView, history_features
 from fraud.keys import order_keys
 from fraud.money import amount_eur
+from fraud.monitoring.stages import timed
 from fraud.signals import Context, Signal
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ def compute(order: Order, ctx: Context) -> Mapping[str, FeatureValue]:
     history: HistoryView | None = ctx.history
     if history is None:  # the registry skips a signal whose required resource is missing
         raise ValueError("the history signal needs ctx.history")
-    snapshot = history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
+    with timed("history"):
+        snapshot = history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
     amount = amount_eur(order, ctx.settings.fx_rates)
     return history_features(order, keys, amount, snapshot)
 

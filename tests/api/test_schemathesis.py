@@ -34,7 +34,7 @@ from fraud.settings import Settings
 # generous rates: the probes of ignored_auth are failed authentications by design
 RATES = {"rate_limit_failed_auth": "100000/minute"}
 EXAMPLES_PER_OPERATION = 30
-PUBLIC = {("get", "/healthz"), ("get", "/readyz")}
+PUBLIC = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics")}
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +58,12 @@ def api_schema(served: tuple[FastAPI, str]) -> Any:
 
 # (method, path) of every operation the schema lists; a new one must be added here
 OPERATIONS = [("POST", "/v1/score"), ("GET", "/v1/orders/{order_id}"),
-              ("POST", "/v1/orders/{order_id}/outcome"), ("GET", "/healthz"), ("GET", "/readyz")]
-# health checks take no input: there is nothing to get wrong
+              ("POST", "/v1/orders/{order_id}/outcome"), ("GET", "/healthz"), ("GET", "/readyz"),
+              ("GET", "/metrics")]
+# health checks and metrics take no input: there is nothing to get wrong
 CASES = [(method, path, mode) for method, path in OPERATIONS
          for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if not (mode is GenerationMode.NEGATIVE and path in ("/healthz", "/readyz"))]
+         if not (mode is GenerationMode.NEGATIVE and path in ("/healthz", "/readyz", "/metrics"))]
 
 
 def test_the_list_of_operations_is_the_schema_s(api_schema: Any) -> None:

@@ -38,7 +38,20 @@ def test_version_names_day_data_and_fingerprint(trained) -> None:  # noqa: ANN00
 
 def test_model_folder_holds_exactly_the_contract_files(trained) -> None:  # noqa: ANN001
     names = {p.name for p in trained.path.iterdir()}
-    assert names == {"model.txt", "encoding.json", "calibration.json", "card.json", "card.md"}
+    assert names == {"model.txt", "encoding.json", "calibration.json", "card.json", "card.md",
+                     "drift.json"}
+
+
+def test_the_model_keeps_a_drift_profile_of_its_training_rows(trained) -> None:  # noqa: ANN001
+    from fraud.model.drift import SCORE
+    from fraud.model.reference import read_reference
+
+    profile = read_reference(trained.path)
+    assert profile is not None
+    assert profile.rows == trained.card["data"]["train"]["orders"]
+    names = {b.name for b in profile.binnings}
+    assert names == set(trained.dataset.feature_names) | {SCORE}
+    assert all(abs(sum(b.shares) - 1) < 1e-9 for b in profile.binnings)
 
 
 def test_card_describes_features_window_labels_data_metrics_and_libraries(
