@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fraud.domain import Action, Outcome
+from fraud import evidence
 from fraud.errors import InvalidInput, NotFound
 from fraud.review import audit, contacts
 from fraud.review.contacts import ContactIn
@@ -118,6 +119,14 @@ def act(
     audit.append(
         session, order_id=order_id, action=action.value, actor=user.username, reason=reason,
         old_status=before.status.value, new_status=after.status.value, at=at,
+    )
+    # the evidence record in the same transaction; the reason stays in the audit log
+    # only, since a reviewer may quote the customer and the chain must survive erasure
+    evidence.append(
+        session, kind="review", subject=f"order:{order_id}", actor=user.username,
+        data={"action": action.value, "from": before.status.value,
+              "to": after.status.value, "reason_given": reason is not None},
+        at=at,
     )
     session.commit()
     outcome = OUTCOME_LABEL.get(action)

@@ -150,3 +150,25 @@ def test_the_audit_log_keeps_every_entry_in_order(session, people):
     assert all(a.at <= b.at for a, b in zip(entries, entries[1:], strict=False))
     count = session.execute(select(func.count()).select_from(review_audit)).scalar_one()
     assert count == 4
+
+
+def test_each_action_appends_a_review_record_without_the_reason_and_the_chain_holds(
+    session, people
+):
+    from fraud.evidence import verify_chain
+    from fraud.store.evidence_tables import evidence_records
+
+    order_id = hold(session)
+    act(session, people["rita"], order_id, A.NOTE, version=None, reason="Mr <b>X</b> called")
+    act(session, people["rita"], order_id, A.CANCEL, version=0, reason="denied by card holder")
+    rows = session.execute(
+        select(evidence_records.c.kind, evidence_records.c.actor, evidence_records.c.body)
+        .where(evidence_records.c.subject == f"order:{order_id}")
+        .order_by(evidence_records.c.seq)
+    ).all()
+    reviews = [r for r in rows if r.kind == "review"]
+    assert [r.actor for r in reviews] == ["rita", "rita"]
+    assert '"action":"cancel"' in reviews[1].body and '"to":"cancelled"' in reviews[1].body
+    assert all("card holder" not in r.body and "Mr" not in r.body for r in rows)
+    assert [r.kind for r in rows][-1] == "outcome"  # the cancel's label, after its review
+    assert verify_chain(session, {}).ok
