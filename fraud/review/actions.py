@@ -18,8 +18,8 @@ from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from fraud.domain import Action, Outcome
 from fraud import evidence
+from fraud.domain import Action, Outcome
 from fraud.errors import InvalidInput, NotFound
 from fraud.review import audit, contacts
 from fraud.review.contacts import ContactIn
