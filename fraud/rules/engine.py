@@ -87,7 +87,9 @@ def evaluate_rule(
         else:
             values = _seen_values(rule.read, rule.when.keys, features, keys)
     except Exception as exc:  # a broken rule is recorded, the decision still completes
-        log.debug("rule %s failed: %s", rule.id, exc)
+        # the type only: an exception's message may quote the values it failed on, which
+        # come from the order (a customer's e-mail, a street); the result keeps it
+        log.debug("rule %s failed: %s", rule.id, type(exc).__name__)
         seen = _seen_values(rule.read, rule.when.keys, features, keys)
         error = f"{type(exc).__name__}: {exc}"
         return _result(rule.id, "error", rule.effect, 0.0, "", seen, error)

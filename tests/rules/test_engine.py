@@ -104,6 +104,14 @@ def test_an_evaluation_error_is_recorded_and_the_other_rules_still_run():
     assert results["good_customer"].points == -10
 
 
+def test_a_failing_rule_is_logged_by_its_type_never_its_message(caplog):
+    features = {"amount_eur": 300.0, "item_count": 0, "account_prior_paid_orders": 7}
+    with caplog.at_level("DEBUG", logger="fraud.rules.engine"):
+        evaluate(ruleset(), features, KEYS)
+    assert "rule ratio failed: ZeroDivisionError" in caplog.text
+    assert "division by zero" not in caplog.text  # a message may quote the order
+
+
 def test_a_list_rule_hits_on_the_normalised_order_key_and_quotes_it():
     hit = by_id(evaluate(ruleset(), {}, KEYS))["blocked_email"]
     assert hit.status == "hit"
