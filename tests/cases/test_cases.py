@@ -4,8 +4,9 @@ orders suggested through shared keys; concurrent changes settle cleanly."""
 from __future__ import annotations
 
 import pytest
-from evidence_helpers import at_once, records, trusted
+from evidence_helpers import records, trusted
 from factories import guest, make_order
+from helpers.races import at_once
 
 from fraud.cases import (
     add_note,

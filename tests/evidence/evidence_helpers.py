@@ -3,8 +3,6 @@ threads released together, and direct looks into the evidence tables."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,32 +26,6 @@ def make_settings(db_url: str, tmp_path: Path, **overrides: Any) -> Settings:
 
 def start_runtime(db_url: str, tmp_path: Path, **overrides: Any) -> Runtime:
     return Runtime.start(make_settings(db_url, tmp_path, **overrides))
-
-
-def at_once(n: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
-    """Run ``work(i)`` for i in range(n) on n threads released together."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            result = work(i)
-        except BaseException as exc:  # collected: the test asserts on them
-            with lock:
-                errors.append(exc)
-        else:
-            with lock:
-                results.append(result)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results, errors
 
 
 def records(session: Session) -> list[Any]:

@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from evidence_helpers import at_once, records, start_runtime, trusted
+from evidence_helpers import records, start_runtime, trusted
 from factories import make_order
+from helpers.races import at_once
 from sqlalchemy import select
 
 from fraud.domain import Outcome

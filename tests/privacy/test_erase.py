@@ -7,8 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from evidence_helpers import at_once, records, trusted
+from evidence_helpers import records, trusted
 from factories import guest, make_order
+from helpers.races import at_once
 from sqlalchemy import select
 
 from fraud.cases import add_orders, open_case, set_status
