@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 # The evidence and case tables live in their own modules; imported here so that
 # ``metadata`` (what migrations are compared with) holds every table of the store.
-from fraud.store import case_tables, evidence_tables  # noqa: F401, I001
+from fraud.store import case_tables, event_tables, evidence_tables  # noqa: F401, I001
 from fraud.store.codecs import Json, UTCDateTime
 from fraud.store.meta import metadata
 
