@@ -136,10 +136,22 @@ def train_command(
     report: Annotated[
         Path | None, typer.Option(help="Also write the evaluation report into this folder")
     ] = None,
+    base: Annotated[
+        str | None, typer.Option(help="Model (version or folder) to continue boosting from; "
+                                 "default: the one the service uses, when there is one")
+    ] = None,
+    from_scratch: Annotated[
+        bool, typer.Option("--from-scratch", help="Learn from this data alone, not continuing "
+                           "from a base model")
+    ] = False,
     skip_bad: SkipBadOpt = False,
 ) -> None:
     """Train a model on labelled orders (split by time), evaluate it against the rules and a
-    logistic regression, and save it with its model card under <model dir>/<version>/."""
+    logistic regression, and save it with its model card under <model dir>/<version>/.
+
+    By default boosting continues from the model the service uses (its trees and
+    encodings kept, new trees fitted on this data): a shop with few known frauds keeps
+    what the bundled model knows. --from-scratch learns from this data alone."""
     from fraud.model.evaluate import Costs
     from fraud.model.registry import ModelRegistry
     from fraud.model.report import summary_text, write_report
@@ -147,8 +159,11 @@ def train_command(
 
     settings = settings_or_exit()
     raw = _load(settings, orders, outcomes, from_store, source, skip_bad)
+    if from_scratch and base is not None:
+        raise fail("give --base MODEL or --from-scratch, not both")
     config = TrainConfig(cutoff=_time(cutoff, "--cutoff"), maturity=timedelta(days=maturity_days),
-                         gap_days=gap_days, valid_days=valid_days, recent_labels=recent_labels)
+                         gap_days=gap_days, valid_days=valid_days, recent_labels=recent_labels,
+                         base=None if from_scratch else _base_folder(settings, base))
     registry = ModelRegistry(out_dir if out_dir is not None else settings.model_dir)
     before = registry.current_version()
     try:
@@ -171,6 +186,14 @@ def train_command(
         typer.echo(f"{registry.current_path} unchanged ({before or 'none'}); "
                    f"serve this one with: fraud models promote {result.version}")
     typer.echo(result.version)
+
+
+def _base_folder(settings: Settings, model: str | None) -> Path | None:
+    """The model to continue from: the one given, else the served one (None if none is)."""
+    if model is None and not settings.model_version and \
+            not (settings.model_dir / "CURRENT").exists():
+        return None
+    return _model_folder(settings, model)
 
 
 def _model_folder(settings: Settings, model: str | None) -> Path:

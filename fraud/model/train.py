@@ -75,6 +75,11 @@ class TrainConfig:
     valid_days: float | None = None
     recent_labels: bool = True
     model_params: Mapping[str, Any] = field(default_factory=dict)
+    base: Path | None = None
+    """Folder of a model to continue boosting from (``fraud train``: the served one); None:
+    learn from scratch. Used only when it was trained on the same features as the code
+    computes now (else training starts from scratch and :attr:`TrainResult.base_note` says
+    why)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,41 @@ class TrainResult:
     split: TimeSplit
     recent_orders: int = 0
     """Orders after the validation window the model also learnt from (young labels)."""
+    base_version: str | None = None
+    """The model boosting continued from, or None when trained from scratch."""
+    base_note: str = "trained from scratch"
+    """One line on the base model: continued from which, or why from scratch."""
+
+
+def model_version_of(folder: Path) -> str:
+    """A model folder's version: its card's, else the folder's name."""
+    from fraud.model.artifact import read_json
+
+    card = folder / "card.json"
+    data = read_json(card) if card.exists() else {}
+    return str(data.get("version") or folder.name) if isinstance(data, dict) else folder.name
+
+
+def resolve_base(base: Path | None, kinds: Mapping[str, str]) -> tuple[Path | None, str]:
+    """The base folder to continue from, or None; and a line saying which, or why not."""
+    from fraud.model.artifact import read_encoding
+
+    if base is None:
+        return None, "trained from scratch"
+    version = model_version_of(base)
+    theirs = {e.name: e.kind for e in read_encoding(base)}
+    if theirs != dict(kinds):
+        differ = sorted(set(theirs.items()) ^ set(kinds.items()))
+        return None, (
+            f"trained from scratch: the base model {version} was trained on other features "
+            f"than the code computes now ({', '.join(n for n, _ in differ[:5])}"
+            f"{', ...' if len(differ) > 5 else ''}), so boosting cannot continue from it"
+        )
+    return base, (
+        f"continued from the model {version}: its trees and encodings are kept and new trees "
+        "are boosted from its scores on this data, so what it knows is not thrown away "
+        "(--from-scratch: learn from this data alone)"
+    )
 
 
 def make_version(created: datetime, source: str, fingerprint: str) -> str:
@@ -135,6 +175,8 @@ def model_card(
     rules_version: str | None,
     windows: str = "given",
     recent_orders: int = 0,
+    base: str | None = None,
+    base_note: str = "trained from scratch",
 ) -> dict[str, Any]:
     """Everything a reader needs to trust (or distrust) the model, as JSON-ready data."""
     from fraud.signals import feature_catalogue
@@ -170,9 +212,12 @@ def model_card(
             "validation": _slice_counts(dataset, valid_mask),
         },
         "model": {
-            "kind": "LightGBM gradient-boosted trees, target-encoded categories, isotonic "
+            "kind": "LightGBM gradient-boosted trees, target-encoded categories, sigmoid "
             "calibration",
-            "params": {k: v for k, v in model.get_params().items() if k != "kinds"},
+            "base_model": base,
+            "base_note": base_note,
+            "params": {k: v for k, v in model.get_params().items()
+                       if k not in ("kinds", "base_model")},
             "scale_pos_weight": model.scale_pos_weight_,
             "trees": model.booster_.num_trees(),
             "calibration": {k: v for k, v in model.calibration_.items() if k not in ("x", "y")},
@@ -227,6 +272,7 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     lines += ["", f"Rules compared: version `{metrics['rules_version']}`.", "",
               "## Model", "", f"{card['model']['kind']}; {card['model']['trees']} trees, "
               f"scale_pos_weight {card['model']['scale_pos_weight']:.1f}.", "",
+              f"Base model: {card['model'].get('base_note', 'trained from scratch')}.", "",
               "## Library versions", "",
               ", ".join(f"{k} {v}" for k, v in card["library_versions"].items()), "",
               "## Features", "", "| feature | kind | description |", "|---|---|---|"]
@@ -279,7 +325,9 @@ def train(
     fit_rows, weights = fitting_rows(dataset, split, train_mask, config.recent_labels)
 
     kinds = catalogue_kinds(dataset.feature_names)
-    model = FraudModel(kinds, **{**TRAIN_MODEL_PARAMS, **dict(config.model_params)})
+    base, base_note = resolve_base(config.base, kinds)
+    model = FraudModel(kinds, **{**TRAIN_MODEL_PARAMS, "base_model": base,
+                                 **dict(config.model_params)})
     model.fit(dataset.X(fit_rows), dataset.label[fit_rows].fillna(0.0).to_numpy().astype(int),
               sample_weight=weights[fit_rows].to_numpy())
     evaluation = compare_on_dataset(dataset, model, train_mask, valid_mask, settings,
@@ -296,12 +344,14 @@ def train(
                       evaluation=evaluation, fingerprint=fingerprint, rules_version=rules.version,
                       windows="given" if config.gap_days is not None or config.valid_days
                       is not None else "fitted to the matured weeks",
-                      recent_orders=int((fit_rows & ~train_mask).sum()))
+                      recent_orders=int((fit_rows & ~train_mask).sum()),
+                      base=None if base is None else model_version_of(base), base_note=base_note)
     write_card(folder, card, card_markdown(card))
     if promote_version:
         promote(folder.parent, version)
     recent = int((fit_rows & ~train_mask).sum())
-    return TrainResult(version, folder, model, evaluation, card, dataset, split, recent)
+    return TrainResult(version, folder, model, evaluation, card, dataset, split, recent,
+                       card["model"]["base_model"], base_note)
 
 
 def recent_mask(dataset: Dataset, split: TimeSplit) -> np.ndarray:
@@ -343,7 +393,8 @@ def split_explanation(result: TrainResult) -> str:
         + f"validate: orders from {split.valid_start.isoformat()} to "
         f"{split.valid_end.isoformat()}, the latest whose labels have matured "
         f"({maturity:g} days before the cut-off: later orders may still get chargebacks, so "
-        "their figures would count only the fraud caught early)"
+        "their figures would count only the fraud caught early)\n"
+        f"base: {result.base_note}"
     )
 
 

@@ -1,0 +1,60 @@
+"""Retraining from a base model: boosting continues from the base's trees and encodings,
+so a shop with few known frauds keeps what the bundled model knows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fraud.model.estimator import FraudModel, catalogue_kinds
+
+
+@pytest.fixture(scope="module")
+def base_folder(fitted, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa: ANN001
+    model, _, _ = fitted
+    return model.export(tmp_path_factory.mktemp("base"))
+
+
+def _continued(dataset, valid, base_folder: Path, **params) -> FraudModel:  # noqa: ANN001
+    X = dataset.X(valid)
+    y = dataset.label[valid].fillna(0.0).to_numpy().astype(int)
+    model = FraudModel(catalogue_kinds(dataset.feature_names), n_estimators=10,
+                       calibration_fraction=0.0, base_model=base_folder, **params)
+    return model.fit(X, y)
+
+
+def test_continuing_keeps_the_base_trees_and_encodings_and_adds_new_trees(
+    dataset, fitted, base_folder: Path  # noqa: ANN001
+) -> None:
+    base, _, valid = fitted
+    model = _continued(dataset, valid, base_folder)
+    assert model.booster_.num_trees() == base.booster_.num_trees() + 10
+    assert model.encoding_ == base.encoding_
+    X = dataset.X(valid)
+    # the new trees learnt something: the scores moved, and they still load back the same
+    assert not np.allclose(model.predict_raw(X), base.predict_raw(X))
+    model.export(base_folder.parent / "continued")
+    loaded = FraudModel.load(base_folder.parent / "continued")
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_continuing_takes_columns_in_any_order(dataset, fitted, base_folder: Path) -> None:  # noqa: ANN001
+    _, _, valid = fitted
+    model = _continued(dataset, valid, base_folder)
+    X = dataset.X(valid)
+    shuffled = X.loc[:, list(reversed(X.columns))]
+    assert np.array_equal(model.predict_proba(shuffled), model.predict_proba(X))
+
+
+def test_continuing_from_a_model_on_other_features_is_refused(
+    dataset, fitted, base_folder: Path  # noqa: ANN001
+) -> None:
+    _, _, valid = fitted
+    X = dataset.X(valid).drop(columns=[dataset.feature_names[0]])
+    y = dataset.label[valid].fillna(0.0).to_numpy().astype(int)
+    model = FraudModel(catalogue_kinds(list(X.columns)), n_estimators=5,
+                       calibration_fraction=0.0, base_model=base_folder)
+    with pytest.raises(ValueError, match=f"X lacks \\['{dataset.feature_names[0]}'\\]"):
+        model.fit(X, y)
