@@ -334,12 +334,14 @@ def _ids_between(
 
 
 def history_features(
-    order: Order, keys: OrderKeys, amount: float | None, snapshot: HistorySnapshot
+    order: Order, keys: OrderKeys, amount: float | None, snapshot: HistorySnapshot,
+    shared_places: frozenset[str] = frozenset(),
 ) -> dict[str, FeatureValue]:
     """Every history feature of one order, from what a view returned for it.
 
     Only events strictly before ``order.created_at`` count, whatever the
-    snapshot holds; the order itself never counts.
+    snapshot holds; the order itself never counts. ``shared_places``: key kinds of
+    this order that are known shared places (:func:`fraud.links.linked_outcome_features`).
     """
     t = utc(order.created_at)
     earlier = [p for p in snapshot.linked if p.created_at < t and p.order_id != order.order_id]
@@ -349,7 +351,8 @@ def history_features(
         **account_features(keys, t, account),
         **key_features(keys, t, earlier, dict(snapshot.customers)),
         **linked_outcome_features(
-            t, snapshot.links, dict(snapshot.customers), owned_keys(order, keys, account)
+            t, snapshot.links, dict(snapshot.customers), owned_keys(order, keys, account),
+            shared_places,
         ),
         **habit_features(order, keys, t, amount, account),
     }

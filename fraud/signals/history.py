@@ -25,7 +25,8 @@ _LINKED = "Earlier orders sharing the account, IP, e-mail, phone, device, addres
 _EMPTY = "empty without"
 _WEIGHED = (
     "who controls the linking key (a fraudster: shipping address, device, e-mail, phone; "
-    "a victim's identity: card, account, IP), how many customers share it and how long "
+    "a victim's identity: card, account, IP), how many customers share it (a known parcel "
+    "forwarder's or pick-up point's address counts as shared by many) and how long "
     "ago the linked order was (half-life 90 days)"
 )
 
@@ -132,7 +133,22 @@ def compute(order: Order, ctx: Context) -> Mapping[str, FeatureValue]:
     with timed("history"):
         snapshot = history.lookup(keys, before=order.created_at, since=order.created_at - WINDOW)
     amount = amount_eur(order, ctx.settings.fx_rates)
-    return history_features(order, keys, amount, snapshot)
+    return history_features(order, keys, amount, snapshot, shared_places(order, ctx))
+
+
+def shared_places(order: Order, ctx: Context) -> frozenset[str]:
+    """``{"address"}`` when the order ships to a known parcel forwarder or pick-up point,
+    whose address many customers share however few of them this shop has seen."""
+    from fraud.signals.address import load_forwarders
+
+    from fraud.schema import ShippingMethod
+
+    forwarders = load_forwarders(ctx.settings.forwarders_path)
+    shipping = order.shipping_address
+    if order.shipping_method == ShippingMethod.PICKUP_POINT or \
+            forwarders.forwarder(shipping) is not None or forwarders.is_pickup_point(shipping):
+        return frozenset({"address"})
+    return frozenset()
 
 
 SIGNALS = [Signal("history", compute, FEATURES, requires=("history",))]

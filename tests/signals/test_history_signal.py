@@ -57,3 +57,36 @@ def test_the_signal_sees_history_strictly_before_the_order() -> None:
     assert out.values["linked_fraud_weight"] > 0
     assert out.values["linked_fraud_strong"] == 1  # same device and address: the fraudster's
     assert out.values["account_age_days"] > 365
+
+
+_FORWARDER = {"street": "Kruisweg", "house_number": "829", "postal_code": "2131 JS",
+              "city": "Hoofddorp", "country": "NL", "recipient": None}
+_PRIVATE = {"street": "Lange Nieuwstraat", "house_number": "12", "postal_code": "3512 PH",
+            "city": "Utrecht", "country": "NL", "recipient": None}
+
+
+def _linked_through_address(shipping: dict) -> dict:
+    """A stranger's order, charged back, shipped to ``shipping``; then an honest customer
+    (another account, e-mail, phone, device, card and IP) ships there: only the address links."""
+    settings = Settings()
+    fraud = make_order(
+        created_at=(T0 - timedelta(days=3)).isoformat(), shipping_address=shipping,
+        customer={"account_id": "C-999", "email": "x9k2@mail.example", "phone": None},
+        device_id="dev-fraud", ip_address="185.220.101.7",
+        payment={"card_bin": "411111", "card_last4": "1111"})
+    honest = make_order(created_at=T0.isoformat(), shipping_address=shipping)
+    history = MemoryHistory.from_orders(
+        [fraud, honest], [(fraud.order_id, Outcome.CHARGEBACK, T0 - timedelta(days=1))],
+        fx_rates=settings.fx_rates)
+    return compute_signals(honest, Context(settings=settings, history=history)).values
+
+
+def test_a_known_forwarders_address_links_as_a_key_many_customers_share() -> None:
+    """One reshipper's chargeback at a forwarder's warehouse must not make every honest
+    customer who ships there look like the reshipper (a strong link forces review)."""
+    private = _linked_through_address(_PRIVATE)
+    forwarder = _linked_through_address(_FORWARDER)
+    assert private["linked_fraud_strong"] == 1  # a drop address only these two used
+    assert forwarder["shipping_is_forwarder"] is True
+    assert forwarder["linked_fraud_strong"] == 0
+    assert 0 < forwarder["linked_fraud_weight"] < private["linked_fraud_weight"] / 10
