@@ -243,3 +243,19 @@ def test_default_rules_force_review_for_a_strong_link_to_fraud():
     hit = by_id(results)["linked_fraud_strong"]
     assert hit.status == "hit"
     assert hit.effect == "review"
+
+
+def test_an_email_and_phone_linked_to_a_chargeback_reach_review_but_not_decline_alone():
+    """Honest customers whose e-mail or phone a fraudster once used must be looked at, not
+    declined, unless the model or other rules add evidence."""
+    from fraud.settings import Settings
+
+    linked = {"email_linked_fraud": 1, "phone_linked_fraud": 1, "linked_fraud_strong": 1,
+              "linked_fraud_weight": 1.0}
+    results = [r for r in evaluate(load_rules(None, CATALOGUE), FEATURE_DEFAULTS | linked, None)
+               if r.status == "hit"]
+    assert {"email_linked_chargeback", "phone_linked_chargeback"} <= {r.rule_id for r in results}
+    points = sum(r.points for r in results)
+    settings = Settings(_env_file=None)
+    assert settings.review_threshold <= points < settings.decline_threshold
+    assert not any(r.effect == "decline" for r in results)

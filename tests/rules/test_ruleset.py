@@ -87,7 +87,7 @@ def load_error(text: str) -> str:
 
 def test_the_bundled_default_rules_load_against_the_contracted_features():
     ruleset = load_rules(None, CATALOGUE)
-    assert ruleset.version.startswith("2026-12-02.1+")
+    assert ruleset.version.startswith("2026-12-02.2+")
     assert 15 <= len(ruleset.rules) <= 30
 
 
