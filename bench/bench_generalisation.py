@@ -127,11 +127,22 @@ def train_model(raw: RawData, settings: Settings, out: Path, config: TrainConfig
     return settings.model_copy(update={"model_dir": out, "model_version": result.version}), result
 
 
-def own_config(cutoff: pd.Timestamp, args: argparse.Namespace) -> TrainConfig:
-    """``fraud train --cutoff`` as the options say (unset: the command's own defaults)."""
+def served_folder(settings: Settings) -> Path | None:
+    """The folder of the model ``settings`` serve (what ``fraud train`` continues from)."""
+    from fraud.model.registry import ModelRegistry
+
+    version = settings.model_version or ModelRegistry(settings.model_dir).current_version()
+    return None if version is None else settings.model_dir / version
+
+
+def own_config(cutoff: pd.Timestamp, args: argparse.Namespace, settings: Settings
+               ) -> TrainConfig:
+    """``fraud train --cutoff`` as the options say (unset: the command's own defaults, which
+    continue boosting from the served model)."""
     given = {"maturity": None if args.maturity_days is None else timedelta(
         days=args.maturity_days), "gap_days": args.gap_days, "valid_days": args.valid_days}
     return TrainConfig(cutoff=cutoff.to_pydatetime(), recent_labels=not args.no_recent_labels,
+                       base=None if args.from_scratch else served_folder(settings),
                        **{k: v for k, v in given.items() if v is not None})
 
 
@@ -346,6 +357,8 @@ def add_own_model_options(p: argparse.ArgumentParser) -> None:
                    help="fraud train --gap-days (default: the command's)")
     p.add_argument("--no-recent-labels", action="store_true",
                    help="fraud train --no-recent-labels: learn from matured labels only")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="fraud train --from-scratch: do not continue from the bundled model")
 
 
 def parse_rate_range(text: str) -> tuple[float, float] | None:
@@ -398,7 +411,8 @@ def judge_shop(i: int, args: argparse.Namespace, models: dict[str, Settings]
     scored = score_all(raw, models["bundled"])
     runs = {"bundled": scored}
     own, result = train_model(raw.as_of(cutoff.to_pydatetime()), models["bundled"],
-                              args.out / f"models-b{i + 1}", own_config(cutoff, args))
+                              args.out / f"models-b{i + 1}",
+                              own_config(cutoff, args, models["bundled"]))
     runs["own"] = redecide(raw, scored, own)
     if "shops A" in models:
         runs["shops A"] = redecide(raw, scored, models["shops A"])
@@ -419,7 +433,7 @@ def judge_shop(i: int, args: argparse.Namespace, models: dict[str, Settings]
             f"{result.card['data']['train']['labelled']} matured training orders "
             f"({result.card['data']['train']['fraud']} fraud) and {result.recent_orders} young "
             f"ones, validated on {result.card['data']['validation']['labelled']} "
-            f"({result.card['data']['validation']['fraud']} fraud)")
+            f"({result.card['data']['validation']['fraud']} fraud); {result.base_note}")
     return figs, why, line
 
 

@@ -323,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 train_args += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
         if args.no_recent_labels:
             train_args.append("--no-recent-labels")
+        if args.from_scratch:
+            train_args.append("--from-scratch")
         say("  fraud " + " ".join(shown(Path(a)) if a.startswith("/") else a
                                   for a in train_args))
         began = time.perf_counter()

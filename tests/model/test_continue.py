@@ -58,3 +58,43 @@ def test_continuing_from_a_model_on_other_features_is_refused(
                        calibration_fraction=0.0, base_model=base_folder)
     with pytest.raises(ValueError, match=f"X lacks \\['{dataset.feature_names[0]}'\\]"):
         model.fit(X, y)
+
+
+def test_train_command_continues_from_the_served_model_unless_told_from_scratch(
+    fitted, sim_files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+) -> None:
+    """What the bundled model knows is kept by default, said in the output and the card."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from fraud.cli import app
+    from fraud.settings import get_settings
+
+    base, _, _ = fitted
+    served = tmp_path / "served"
+    base.export(served / "base-v1")
+    (served / "CURRENT").write_text("base-v1\n")
+    monkeypatch.setenv("FRAUD_MODEL_DIR", str(served))
+    get_settings.cache_clear()
+    args = ["train", "--orders", str(sim_files["orders"]), "--outcomes",
+            str(sim_files["outcomes"])]
+    try:  # the same data makes the same version: one folder each
+        continued = CliRunner().invoke(app, [*args, "--out-dir", str(tmp_path / "out")])
+        scratch = CliRunner().invoke(app, [*args, "--out-dir", str(tmp_path / "scratch"),
+                                           "--from-scratch"])
+        both = CliRunner().invoke(app, [*args, "--from-scratch", "--base", "base-v1"])
+    finally:
+        get_settings.cache_clear()
+    assert continued.exit_code == 0, continued.output
+    assert "base: continued from the model base-v1" in continued.stdout
+    card = json.loads((tmp_path / "out" / continued.stdout.split()[-1] / "card.json")
+                      .read_text())
+    assert card["model"]["base_model"] == "base-v1"
+    assert card["model"]["trees"] > base.booster_.num_trees()
+    assert scratch.exit_code == 0, scratch.output
+    assert "base: trained from scratch" in scratch.stdout
+    card = json.loads((tmp_path / "scratch" / scratch.stdout.split()[-1] / "card.json")
+                      .read_text())
+    assert card["model"]["base_model"] is None
+    assert both.exit_code != 0 and "not both" in both.output
