@@ -4,9 +4,10 @@ rows and labels? Both, side by side, on the same held-out shops, step by step.
     .venv/bin/python bench/bench_own_model.py [--judged-shops 3] [--test-orders 8000]
         [--cache var/bench-own-model]
 
-For each held-out shop B (the generalisation bench's shops: :func:`bench_generalisation
-.judge_inputs`), the orders are scored once through the batch pipeline with the bundled
-model (each outcome joins history at its reported time) and the shop's training dataset is
+For each held-out shop B (the generalisation bench's: shop seeds 900, 901, ..., simulation
+seeds 901, 902, ..., fraud scaled to 0.5-1.5 %, 120 days, cut-off at day 90), the orders
+are scored once through the batch pipeline with the bundled model (each outcome joins
+history at its reported time) and the shop's training dataset is
 built as ``fraud train --cutoff <day 90>`` builds it; both are cached in ``--cache`` (a
 pickle per shop) so that the comparison below reruns in seconds.
 
@@ -14,11 +15,14 @@ Then every variant is fitted on the same rows, labels and weights ``fraud train`
 (the matured training weeks plus the young orders, their silences weighed by age) and
 ranks the orders after day 90, judged against the simulator's ground truth:
 
-* ``FraudModel`` as ``fraud train`` configures it, and with one thing changed at a time
-  (no calibration hold-out; the booster's output before calibration; ...);
+* ``FraudModel`` from scratch as ``fraud train --from-scratch`` configures it, and with one
+  thing changed at a time (the booster's output before calibration; no calibration
+  hold-out);
+* ``FraudModel`` continued from the bundled model, as ``fraud train`` fits by default, and
+  the same continuation written directly with LightGBM with other tree counts and learning
+  rates; a blend of the bundled model's and the own model's rankings;
 * scikit-learn's ``HistGradientBoostingClassifier`` (default parameters) on the same
-  encoded matrix;
-* with a base model (the bundled one): boosting continued from its scores, and a blend.
+  encoded matrix.
 
 Printed: frauds caught at each shop's own 2 % and 5 % review rate, pooled over the shops,
 and the median ROC-AUC. Nothing is asserted.

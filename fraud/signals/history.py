@@ -139,9 +139,8 @@ def compute(order: Order, ctx: Context) -> Mapping[str, FeatureValue]:
 def shared_places(order: Order, ctx: Context) -> frozenset[str]:
     """``{"address"}`` when the order ships to a known parcel forwarder or pick-up point,
     whose address many customers share however few of them this shop has seen."""
-    from fraud.signals.address import load_forwarders
-
     from fraud.schema import ShippingMethod
+    from fraud.signals.address import load_forwarders
 
     forwarders = load_forwarders(ctx.settings.forwarders_path)
     shipping = order.shipping_address
