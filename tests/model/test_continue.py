@@ -98,3 +98,20 @@ def test_train_command_continues_from_the_served_model_unless_told_from_scratch(
                       .read_text())
     assert card["model"]["base_model"] is None
     assert both.exit_code != 0 and "not both" in both.output
+
+
+def test_a_base_trained_on_other_features_means_training_from_scratch_and_saying_why(
+    base_folder: Path,
+) -> None:
+    """A base model from before the code gained a feature cannot take the new column:
+    training starts from scratch and names the feature (retrain the bundled model first)."""
+    from fraud.model.artifact import read_encoding
+    from fraud.model.train import resolve_base
+
+    kinds = {e.name: e.kind for e in read_encoding(base_folder)}
+    same, note = resolve_base(base_folder, kinds)
+    assert same == base_folder and note.startswith("continued from the model")
+    other, note = resolve_base(base_folder, {**kinds, "logins_failed_24h": "num"})
+    assert other is None
+    assert note.startswith("trained from scratch") and "logins_failed_24h" in note
+    assert resolve_base(None, kinds) == (None, "trained from scratch")
