@@ -28,7 +28,9 @@ class PastEvent:
     """What history keeps of one earlier account event.
 
     ``ip_country`` and the coordinates are where the IP was placed when the event arrived
-    (None when it could not be placed).
+    (None when it could not be placed). ``address_key`` is the added or changed address,
+    normalised like an order's shipping address (:func:`fraud.keys.address_key`), so an
+    order can tell it ships to the address that was just added.
     """
 
     event_id: str
@@ -40,6 +42,7 @@ class PastEvent:
     ip_country: str | None = None
     ip_latitude: float | None = None
     ip_longitude: float | None = None
+    address_key: str | None = None
 
 
 @runtime_checkable
