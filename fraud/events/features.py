@@ -34,14 +34,14 @@ PASSWORD_CHANGES = frozenset({EventType.PASSWORD_RESET_REQUESTED, EventType.PASS
 CONTACT_CHANGES = frozenset({EventType.EMAIL_CHANGED, EventType.PHONE_CHANGED})
 
 CHANGE_WORDS: dict[EventType, str] = {
-    EventType.ADDRESS_ADDED: "delivery address added",
-    EventType.ADDRESS_CHANGED: "delivery address changed",
-    EventType.PASSWORD_RESET_REQUESTED: "password reset",
-    EventType.PASSWORD_CHANGED: "password changed",
-    EventType.EMAIL_CHANGED: "e-mail address changed",
-    EventType.PHONE_CHANGED: "phone number changed",
+    EventType.ADDRESS_ADDED: "Delivery address added",
+    EventType.ADDRESS_CHANGED: "Delivery address changed",
+    EventType.PASSWORD_RESET_REQUESTED: "Password reset",
+    EventType.PASSWORD_CHANGED: "Password changed",
+    EventType.EMAIL_CHANGED: "E-mail address changed",
+    EventType.PHONE_CHANGED: "Phone number changed",
 }
-"""How a reason names each change ("delivery address added 6 minutes before the order")."""
+"""How a reason names each change ("Delivery address added 6 minutes before the order")."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ EMPTY: dict[str, FeatureValue] = {
     "account_change_words": None,
     "account_changes_24h": None,
     "account_change_foreign": None,
+    "foreign_change_words": None,
+    "minutes_since_foreign_change": None,
     "account_change_country": None,
     "usual_login_country": None,
     "first_login_from_device": None,
@@ -109,8 +111,8 @@ def usual_country(logins: Sequence[PastEvent], before: datetime) -> str | None:
 
 def change_features(facts: OrderFacts, events: Sequence[PastEvent]) -> dict[str, FeatureValue]:
     """How long before the order the address, password and contact details changed,
-    whether the order ships to the address just added, and whether the latest change
-    of the last 24 hours came from another country than the account usually logs in from."""
+    whether the order ships to the address just added, and whether a change of the last
+    24 hours came from another country than the account usually logs in from."""
     out: dict[str, FeatureValue] = {}
     for prefix, types in (("address", ADDRESS_CHANGES), ("password", PASSWORD_CHANGES),
                           ("contact", CONTACT_CHANGES), ("account", ACCOUNT_CHANGES)):
@@ -124,16 +126,30 @@ def change_features(facts: OrderFacts, events: Sequence[PastEvent]) -> dict[str,
     recent = [e for e in events
               if e.type in ACCOUNT_CHANGES and facts.created_at - e.occurred_at <= RECENT]
     out["account_changes_24h"] = float(len(recent))
-    out["account_change_foreign"] = out["account_change_country"] = None
-    out["usual_login_country"] = None
-    placed = [e for e in recent if e.ip_country]
-    if placed:
-        change = placed[-1]
-        usual = usual_country(successful_logins(events), change.occurred_at)
-        if usual is not None:
-            out["account_change_foreign"] = change.ip_country != usual
-            out["account_change_country"] = change.ip_country
-            out["usual_login_country"] = usual
+    out.update(foreign_change(recent, successful_logins(events), facts.created_at))
+    return out
+
+
+def foreign_change(
+    recent: Sequence[PastEvent], logins: Sequence[PastEvent], at: datetime
+) -> dict[str, FeatureValue]:
+    """The first of the recent account changes that came from another country than the
+    account usually logs in from (a takeover's changes come from where it logged in)."""
+    out: dict[str, FeatureValue] = {
+        "account_change_foreign": None, "foreign_change_words": None,
+        "minutes_since_foreign_change": None, "account_change_country": None,
+        "usual_login_country": None,
+    }
+    for change in recent:
+        usual = usual_country(logins, change.occurred_at) if change.ip_country else None
+        if usual is None:
+            continue
+        out["account_change_foreign"] = change.ip_country != usual
+        if change.ip_country != usual:
+            out.update(foreign_change_words=CHANGE_WORDS[change.type],
+                       minutes_since_foreign_change=minutes_between(change.occurred_at, at),
+                       account_change_country=change.ip_country, usual_login_country=usual)
+            break
     return out
 
 

@@ -31,7 +31,7 @@ FEATURES = (
     _f("minutes_since_address_change", "num",
        f"Minutes since the account added or changed a delivery address; {_EMPTY}."),
     _f("address_change_words", "text",
-       "That change in words, for reasons: 'delivery address added' or 'delivery address "
+       "That change in words, for reasons: 'Delivery address added' or 'Delivery address "
        "changed'."),
     _f("ships_to_changed_address", "bool",
        "Whether the order ships to an address the account added or changed in the 90 days "
@@ -39,11 +39,11 @@ FEATURES = (
     _f("minutes_since_password_change", "num",
        f"Minutes since a password reset was requested or the password changed; {_EMPTY}."),
     _f("password_change_words", "text",
-       "That change in words, for reasons: 'password reset' or 'password changed'."),
+       "That change in words, for reasons: 'Password reset' or 'Password changed'."),
     _f("minutes_since_contact_change", "num",
        f"Minutes since the account's e-mail address or phone number changed; {_EMPTY}."),
     _f("contact_change_words", "text",
-       "That change in words, for reasons: 'e-mail address changed' or 'phone number "
+       "That change in words, for reasons: 'E-mail address changed' or 'Phone number "
        "changed'."),
     _f("minutes_since_account_change", "num",
        "Minutes since the latest change of delivery address, password, e-mail or phone; "
@@ -53,11 +53,16 @@ FEATURES = (
        "Changes of delivery address, password, e-mail or phone in the 24 hours before the "
        "order; empty for a guest."),
     _f("account_change_foreign", "bool",
-       "Whether the latest account change of the 24 hours before came from another country "
-       "than the one the account usually logs in from; empty without such a change or "
-       "earlier logins."),
+       "Whether an account change of the 24 hours before the order came from another "
+       "country than the one the account usually logs in from; empty without such a "
+       "change, a placed IP or earlier logins."),
+    _f("foreign_change_words", "text",
+       "The first such change from another country in words, for reasons."),
+    _f("minutes_since_foreign_change", "num",
+       "Minutes since the first account change of the 24 hours before that came from "
+       "another country than the usual one; empty without one."),
     _f("account_change_country", "text",
-       "Country (ISO code) the latest account change of the 24 hours before came from."),
+       "Country (ISO code) that change from another country came from."),
     _f("usual_login_country", "text",
        "Country (ISO code) most of the account's earlier successful logins came from."),
     _f("first_login_from_device", "bool",
