@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from fraud.schema import (
     Address,
@@ -95,22 +95,30 @@ class AccountEvent(_Strict):
         examples=["dev-7f3a9c2e41b8"],
     )
     change: AccountChange | None = Field(
-        None, description="The new value, for the change events that set one"
+        None, description="The new value, for the change events that set one",
+        validate_default=True,
     )
 
-    @model_validator(mode="after")
-    def _change_fits_type(self) -> AccountEvent:
-        needed = _REQUIRED_CHANGE.get(self.type)
+    @field_validator("change")
+    @classmethod
+    def _change_fits_type(
+        cls, change: AccountChange | None, info: ValidationInfo
+    ) -> AccountChange | None:
+        # a field validator, not a model one: the 422 then names `change`, not the body
+        event_type = info.data.get("type")
+        if event_type is None:  # the type itself was refused; that error says enough
+            return change
+        needed = _REQUIRED_CHANGE.get(event_type)
         given = (
-            {k for k, v in self.change.model_dump().items() if v is not None}
-            if self.change is not None
+            {k for k, v in change.model_dump().items() if v is not None}
+            if change is not None
             else set()
         )
         if needed is None and given:
-            raise ValueError(f"a {self.type.value} event carries no change")
+            raise ValueError(f"a {event_type.value} event carries no change")
         if needed is not None and given != {needed}:
-            raise ValueError(f"a {self.type.value} event needs change.{needed} and nothing else")
-        return self
+            raise ValueError(f"a {event_type.value} event needs change.{needed} and nothing else")
+        return change
 
 
 def parse_event(data: object) -> AccountEvent:
