@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fraud.domain import FeatureValue
-from fraud.events.history import EventsView, PastEvent
+from fraud.events.history import EventsView, MemoryEvents, PastEvent
 from fraud.events.schema import ACCOUNT_CHANGES, EventType
+from fraud.times import utc
 
 LOOKBACK = timedelta(days=90)
 """How far back the account's events are read: the usual login country and the devices
@@ -195,3 +196,15 @@ def read_events(view: EventsView, facts: OrderFacts) -> list[PastEvent]:
         return []
     return view.account_events(facts.account_id, facts.created_at,
                                facts.created_at - LOOKBACK)
+
+
+def snapshot(view: EventsView, account_id: str | None, created_at: datetime) -> MemoryEvents:
+    """The account's events an order at ``created_at`` can see, read once from ``view``.
+
+    The service reads them before it takes the connection it scores and stores the order
+    on, so one request never holds a connection while waiting for another.
+    """
+    if account_id is None:
+        return MemoryEvents()
+    at = utc(created_at)
+    return MemoryEvents.from_events(view.account_events(account_id, at, at - LOOKBACK))

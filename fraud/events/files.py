@@ -13,10 +13,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fraud.events.history import MemoryEvents, PastEvent
+from fraud.events.history import MemoryEvents
+from fraud.events.place import past_event, place_ip
 from fraud.events.schema import AccountEvent, parse_event
-from fraud.keys import address_key, bounded
-from fraud.times import utc
 
 
 def parse_event_record(record: Mapping[str, Any]) -> AccountEvent:
@@ -34,25 +33,9 @@ def read_event_file(path: str | Path, *, skip_bad: bool = False) -> list[Account
     return load_records(path, parse_event_record, skip_bad=skip_bad).items
 
 
-def past_event(event: AccountEvent, geo: Any | None = None) -> PastEvent:
-    """What history keeps of one event; ``geo`` (a :class:`fraud.geo.GeoLocator`) places
-    its IP, as the service does when the event arrives."""
-    place = geo.lookup(str(event.ip_address)) if geo is not None else None
-    changed = event.change.address if event.change is not None else None
-    return PastEvent(
-        event_id=event.event_id,
-        type=event.type,
-        account_id=event.account_id,
-        occurred_at=utc(event.occurred_at),
-        ip_key=str(event.ip_address),
-        device_key=event.device_id,
-        ip_country=place.country_iso if place is not None else None,
-        ip_latitude=place.lat if place is not None else None,
-        ip_longitude=place.lon if place is not None else None,
-        address_key=bounded(address_key(changed)) if changed is not None else None,
-    )
-
-
 def memory_events(events: Iterable[AccountEvent], geo: Any | None = None) -> MemoryEvents:
-    """An in-memory view of ``events``; a repeated event id is kept once, as online."""
-    return MemoryEvents.from_events(past_event(e, geo) for e in events)
+    """An in-memory view of ``events``, each placed by ``geo`` (a
+    :class:`fraud.geo.GeoLocator`) as the service places a posted event; a repeated event
+    id is kept once, as online."""
+    return MemoryEvents.from_events(past_event(e, place_ip(geo, str(e.ip_address)))
+                                    for e in events)

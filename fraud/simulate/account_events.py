@@ -18,15 +18,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from fraud.simulate import io
 from fraud.simulate.ipranges import addresses_in, load_table
 
-if TYPE_CHECKING:
-    from fraud.simulate import Simulation
+Simulation = Any  # fraud.simulate.Simulation, which imports this module
 
 MINUTE, HOUR, DAY = 60, 3600, 86_400
 EVENT_STREAM = 13  # mixed into the simulation's seed: the events' own random stream

@@ -20,11 +20,13 @@ from sqlalchemy.exc import IntegrityError
 
 from fraud.domain import FeatureValue, Reason, RuleResult
 from fraud.errors import Conflict
-from fraud.events.history import EVENT_LIMIT, PastEvent
+from fraud.events.history import EVENT_LIMIT, MemoryEvents, PastEvent
 from fraud.events.place import Placement, past_event
 from fraud.events.schema import AccountEvent, EventType
 from fraud.events.scoring import EventAction, EventDecision
 from fraud.jsonable import json_safe
+from fraud.keys import address_key, bounded
+from fraud.schema import Address
 from fraud.store.codecs import features_to_json
 from fraud.store.event_tables import account_events
 from fraud.times import utc
@@ -90,6 +92,15 @@ def _decision(row: Mapping[str, Any]) -> EventDecision | None:
     )
 
 
+def _changed_address_key(row: Mapping[str, Any]) -> str | None:
+    """An address event's address key, from the event as received (only address events
+    carry one, so the others cost no parsing)."""
+    if row["event_type"] not in (EventType.ADDRESS_ADDED, EventType.ADDRESS_CHANGED):
+        return None
+    address = ((row["event_json"] or {}).get("change") or {}).get("address")
+    return None if address is None else bounded(address_key(Address.model_validate(address)))
+
+
 def _past(row: Mapping[str, Any]) -> PastEvent:
     return PastEvent(
         event_id=row["event_id"],
@@ -101,6 +112,7 @@ def _past(row: Mapping[str, Any]) -> PastEvent:
         ip_country=row["ip_country"],
         ip_latitude=row["ip_latitude"],
         ip_longitude=row["ip_longitude"],
+        address_key=_changed_address_key(row),
     )
 
 
@@ -270,3 +282,11 @@ class SqlEvents:
 
     def ip_events(self, ip_key: str, before: datetime, since: datetime) -> list[PastEvent]:
         return self._window(account_events.c.ip_key, ip_key, before, since)
+
+
+def order_events(source: Source, order: Any) -> MemoryEvents:
+    """The events of ``order``'s account that its scoring may see, read in one query
+    before the order's own connection is taken (see :func:`fraud.events.features.snapshot`)."""
+    from fraud.events.features import snapshot
+
+    return snapshot(SqlEvents(source), order.customer.account_id, order.created_at)

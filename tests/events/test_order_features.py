@@ -11,8 +11,9 @@ import pytest
 from factories import guest, make_order
 
 from fraud.events.features import EMPTY
-from fraud.events.files import memory_events, past_event
+from fraud.events.files import memory_events
 from fraud.events.history import MemoryEvents, PastEvent
+from fraud.events.place import past_event
 from fraud.events.schema import EventType, parse_event
 from fraud.history import MemoryHistory
 from fraud.keys import address_key, bounded
