@@ -187,6 +187,12 @@ def score_stream(
         pending = PendingOutcomes(outcomes)
         runtime = Runtime.start(settings)
         try:
+            if events is not None:  # all first: each order still sees only earlier ones
+                from fraud.events.service import EventService
+
+                service = EventService.from_runtime(runtime)
+                for event in sorted(events, key=lambda e: e.occurred_at):
+                    service.record(event)
             for order_id in pending.order_ids():
                 if runtime.get_order(order_id) is not None:
                     _record(runtime, pending.take(order_id))
