@@ -41,8 +41,9 @@ def simulate_command(
         min=1)] = 1,
     pool: Annotated[bool, typer.Option(
         help="With --shops: also write all shops as one training set, pooled_orders.jsonl.gz, "
-        "pooled_outcomes.jsonl.gz and pooled_truth.csv.gz (with a shop column) beside --out; "
-        "ids are prefixed S1-, S2-... so shops never link")] = False,
+        "pooled_outcomes.jsonl.gz, pooled_truth.csv.gz (with a shop column) and "
+        "pooled_events.jsonl.gz beside --out; ids are prefixed S1-, S2-... so shops never "
+        "link")] = False,
 ) -> None:
     """Generate realistic car-parts shop orders with labelled fraud hidden among honest ones."""
     from fraud.simulate import ShopConfig, simulate
@@ -94,8 +95,8 @@ def simulate_command(
         if pool:
             runs.append(ShopRun(f"S{i + 1}", config, sim))
     if pool:
-        paths = [out.parent / f"pooled_{name}" for name in ("orders.jsonl.gz",
-                                                             "outcomes.jsonl.gz", "truth.csv.gz")]
+        paths = [out.parent / f"pooled_{name}" for name in (
+            "orders.jsonl.gz", "outcomes.jsonl.gz", "truth.csv.gz", "events.jsonl.gz")]
         count = write_pooled(runs, *paths)
         typer.echo(f"{count} orders of {len(runs)} shops pooled -> "
                    + ", ".join(str(p) for p in paths))

@@ -83,3 +83,33 @@ def test_no_order_is_followed_by_an_event_it_could_see_as_its_own(
         account = order["customer"].get("account_id")
         if account is not None:
             assert (account, _at(order["created_at"])) not in stamps
+
+
+def test_fraud_simulate_writes_the_events_beside_the_orders_and_says_where(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from fraud.cli import app
+    from fraud.events.files import read_event_file
+
+    out = tmp_path / "shop_orders.jsonl.gz"
+    result = CliRunner().invoke(app, ["simulate", "--orders", "300", "--days", "10",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "shop_events.jsonl.gz"
+    events = read_event_file(written)
+    assert f"{len(events)} account events (logins and account changes) -> {written}" in (
+        result.stdout)
+    assert len(events) > 100
+
+
+def test_pooled_shops_keep_their_events_apart(tmp_path) -> None:
+    from fraud.simulate.family import pooled, pooled_events, simulate_family
+
+    runs = simulate_family(2, 200, days=10, seed=3)
+    orders, _, _ = pooled(runs)
+    events = pooled_events(runs)
+    tags = {e["event_id"].split("-")[0] for e in events}
+    assert tags == {"S1", "S2"}
+    accounts = {o["customer"].get("account_id") for o in orders} - {None}
+    assert {e["account_id"] for e in events} >= accounts  # every account has logins
+    assert all(e["account_id"].split("-")[0] == e["event_id"].split("-")[0] for e in events)
