@@ -135,15 +135,18 @@ def foreign_change(
     recent: Sequence[PastEvent], logins: Sequence[PastEvent], at: datetime
 ) -> dict[str, FeatureValue]:
     """The first of the recent account changes that came from another country than the
-    account usually logs in from (a takeover's changes come from where it logged in)."""
+    account usually logs in from (a takeover's changes come from where it logged in).
+    The usual country is where most successful logins before the last 24 hours came from."""
     out: dict[str, FeatureValue] = {
         "account_change_foreign": None, "foreign_change_words": None,
         "minutes_since_foreign_change": None, "account_change_country": None,
         "usual_login_country": None,
     }
+    # learnt from logins before the last day only: a takeover's own logins just before
+    # its changes must not make the fraudster's country the usual one
+    usual = usual_country(logins, at - RECENT)
     for change in recent:
-        usual = usual_country(logins, change.occurred_at) if change.ip_country else None
-        if usual is None:
+        if usual is None or not change.ip_country:
             continue
         out["account_change_foreign"] = change.ip_country != usual
         if change.ip_country != usual:

@@ -64,7 +64,8 @@ FEATURES = (
     _f("account_change_country", "text",
        "Country (ISO code) that change from another country came from."),
     _f("usual_login_country", "text",
-       "Country (ISO code) most of the account's earlier successful logins came from."),
+       "Country (ISO code) most of the account's successful logins came from, before the "
+       "24 hours before the order."),
     _f("first_login_from_device", "bool",
        "Whether the order's device never logged in to the account before the 24 hours "
        "before the order, while other devices did; empty without a device id or earlier "

@@ -145,6 +145,17 @@ def test_the_usual_country_is_where_most_logins_came_from() -> None:
     assert got["new_country_login_24h"] is False  # BE was seen days before
 
 
+def test_the_takeovers_own_logins_never_make_its_country_the_usual_one() -> None:
+    """One login from home weeks ago, then the fraudster's login and change: a tie in
+    numbers, but only the logins before the last day say where the customer lives."""
+    far = {"country": "RO", "device": ATTACKER_DEVICE}
+    events = [ev(EventType.LOGIN_SUCCEEDED, 21 * 1440), ev(EventType.LOGIN_SUCCEEDED, 32, **far),
+              ev(EventType.PASSWORD_RESET_REQUESTED, 20, **far)]
+    got = features(make_order(), events)
+    assert (got["account_change_foreign"], got["usual_login_country"]) == (True, "NL")
+    assert got["foreign_change_words"] == "Password reset"
+
+
 RULES = load_rules(Settings().rules_path)
 GEO = load_geo(Settings(), {})
 
