@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fraud.domain import FeatureValue, Reason, RuleResult
@@ -77,7 +77,7 @@ def _hits_json(hits: tuple[RuleResult, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _decision(row: Mapping[str, Any]) -> EventDecision | None:
+def _decision(row: Mapping[str, Any] | RowMapping) -> EventDecision | None:
     if row["action"] is None:
         return None
     return EventDecision(
@@ -90,7 +90,7 @@ def _decision(row: Mapping[str, Any]) -> EventDecision | None:
     )
 
 
-def _past(row: Mapping[str, Any]) -> PastEvent:
+def _past(row: Mapping[str, Any] | RowMapping) -> PastEvent:
     return PastEvent(
         event_id=row["event_id"],
         type=EventType(row["event_type"]),
@@ -104,7 +104,7 @@ def _past(row: Mapping[str, Any]) -> PastEvent:
     )
 
 
-def _stored(row: Mapping[str, Any], created: bool = False) -> StoredEvent:
+def _stored(row: Mapping[str, Any] | RowMapping, created: bool = False) -> StoredEvent:
     return StoredEvent(
         event_id=row["event_id"],
         event=dict(row["event_json"]),
@@ -250,7 +250,9 @@ class SqlEvents:
         self._source = source
         self._limit = limit
 
-    def _window(self, column: Any, value: str, before: datetime, since: datetime) -> list[PastEvent]:
+    def _window(
+        self, column: Any, value: str, before: datetime, since: datetime
+    ) -> list[PastEvent]:
         stmt = (
             select(account_events)
             .where(column == value)
