@@ -53,8 +53,11 @@ def ip_key(event: AccountEvent) -> str:
     return str(event.ip_address)
 
 
-def past_event(event: AccountEvent, placement: Placement = UNPLACED) -> PastEvent:
-    """What history keeps of ``event`` once it is stored (or added to a MemoryEvents)."""
+def past_event(
+    event: AccountEvent, placement: Placement = UNPLACED, action: str | None = None
+) -> PastEvent:
+    """What history keeps of ``event`` once it is stored (or added to a MemoryEvents),
+    with its own decision's ``action`` when it had one."""
     return PastEvent(
         event_id=event.event_id,
         type=event.type,
@@ -65,4 +68,5 @@ def past_event(event: AccountEvent, placement: Placement = UNPLACED) -> PastEven
         ip_country=placement.country,
         ip_latitude=placement.latitude,
         ip_longitude=placement.longitude,
+        action=action,
     )

@@ -101,6 +101,7 @@ def _past(row: Mapping[str, Any] | RowMapping) -> PastEvent:
         ip_country=row["ip_country"],
         ip_latitude=row["ip_latitude"],
         ip_longitude=row["ip_longitude"],
+        action=row["action"],
     )
 
 
@@ -162,7 +163,7 @@ def save_event(
     primary key: the losers roll back and read the winner's row.
     """
     received_at = utc(now) if now is not None else datetime.now(UTC)
-    past = past_event(event, placement)
+    past = past_event(event, placement, decision.action.value if decision is not None else None)
     row: dict[str, Any] = {
         "event_id": event.event_id,
         "event_type": event.type.value,
