@@ -226,18 +226,55 @@ def account_event_rows(
         return [_stored(row) for row in conn.execute(stmt).mappings()]
 
 
-def count_account_events(source: Source, account_id: str) -> int:
+def count_account_events(source: Source, account_ids: str | list[str]) -> int:
+    ids = [account_ids] if isinstance(account_ids, str) else account_ids
+    if not ids:
+        return 0
     with _connected(source) as conn:
         return conn.execute(
             select(func.count()).select_from(account_events)
-            .where(account_events.c.account_id == account_id)
+            .where(account_events.c.account_id.in_(ids))
         ).scalar_one()
 
 
-def delete_account_events(conn: Connection, account_id: str) -> int:
-    """Delete the account's events (erasure); the caller commits. Returns how many."""
-    result = conn.execute(delete(account_events).where(account_events.c.account_id == account_id))
+def delete_account_events(conn: Connection, account_ids: list[str]) -> int:
+    """Delete these accounts' events (erasure); the caller commits. Returns how many."""
+    if not account_ids:
+        return 0
+    result = conn.execute(
+        delete(account_events).where(account_events.c.account_id.in_(account_ids))
+    )
     return result.rowcount or 0
+
+
+def delete_events_before(conn: Connection, cutoff: datetime) -> int:
+    """Delete every event that happened before ``cutoff`` (retention); the caller commits."""
+    result = conn.execute(delete(account_events).where(account_events.c.occurred_at < utc(cutoff)))
+    return result.rowcount or 0
+
+
+def events_for_export(source: Source, account_ids: list[str]) -> list[dict[str, Any]]:
+    """The accounts' events as received, with their decisions, oldest first (right of
+    access)."""
+    if not account_ids:
+        return []
+    stmt = (
+        select(account_events)
+        .where(account_events.c.account_id.in_(account_ids))
+        .order_by(account_events.c.occurred_at, account_events.c.event_id)
+    )
+    with _connected(source) as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [
+        {
+            "event": dict(row["event_json"]),
+            "ip_country": row["ip_country"],
+            "decision": row["action"],
+            "reasons": list(row["reasons"] or []),
+            "received_at": row["received_at"].isoformat(),
+        }
+        for row in rows
+    ]
 
 
 class SqlEvents:
