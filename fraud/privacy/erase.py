@@ -5,9 +5,9 @@ orders of every shop account that used the address) or by shop account.
 Erasure pseudonymises their stored orders and decisions
 (:mod:`fraud.privacy.pseudonym`), deletes the sealed personal parts of their
 evidence records and destroys their evidence keys; the records' hashed bodies
-are untouched, so the chain still verifies. The account's events (logins, account changes) are deleted. The erasure is itself
-recorded, without the erased data. When one of their orders is in a case that is not closed, nothing
-is erased: the refusal is recorded and :class:`LegalHold` names the case.
+are untouched, so the chain still verifies. Their accounts' events (logins, account
+changes) are deleted. The erasure is itself recorded, without the erased data. When one
+of their orders is in a case that is not closed, nothing is erased: the refusal is recorded and :class:`LegalHold` names the case.
 
 Erasure first takes the chain's head lock, which every case change also takes (it
 appends a record): an order added to a case is either seen by the legal hold check

@@ -2,8 +2,9 @@
 
 Their decisions keep score, action and reason codes and their evidence records
 stay (the chain verifies); their personal data and the sealed personal parts of
-their records go. Account events older than the period are deleted. Customer keys stay (the customer may have newer orders). Runs in
-batches, one transaction and one evidence record each.
+their records go. Customer keys stay (the customer may have newer orders). Runs in
+batches, one transaction and one evidence record each. Account events older than the
+period are deleted at the end.
 """
 
 from __future__ import annotations
