@@ -7,7 +7,8 @@ Erasure pseudonymises their stored orders and decisions
 evidence records and destroys their evidence keys; the records' hashed bodies
 are untouched, so the chain still verifies. Their accounts' events (logins, account
 changes) are deleted. The erasure is itself recorded, without the erased data. When one
-of their orders is in a case that is not closed, nothing is erased: the refusal is recorded and :class:`LegalHold` names the case.
+of their orders is in a case that is not closed, nothing is erased: the refusal is
+recorded and :class:`LegalHold` names the case.
 
 Erasure first takes the chain's head lock, which every case change also takes (it
 appends a record): an order added to a case is either seen by the legal hold check
