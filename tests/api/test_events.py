@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from api.events import ADDRESS_EXAMPLE, LOGIN_EXAMPLE
+from api.events import ADDRESS_EXAMPLE, DECISION_EXAMPLE, LOGIN_EXAMPLE
 
-HOME = {
-    "event_id": "EV-home",
+HOME = {  # docs/events.md's first login
+    "event_id": "EV-README-1",
     "type": "login_succeeded",
     "account_id": "C-README-7",
     "occurred_at": "2026-11-20T09:00:00+01:00",
     "ip_address": "145.53.12.7",  # placed in NL by the bundled database
-    "device_id": "dev-home",
+    "device_id": "dev-home-8a21",
 }
 
 
@@ -31,6 +31,8 @@ def test_a_login_from_a_new_device_and_country_is_challenged(client) -> None:
     assert {r["code"] for r in body["reasons"]} == {"new_device", "new_country"}
     assert body["rules_version"].startswith("2026-")
     assert client.get(f"/v1/events/{LOGIN_EXAMPLE['event_id']}").json() == body
+    # the OpenAPI example and docs/events.md show this very answer
+    assert {**body, "stored_at": None} == {**DECISION_EXAMPLE, "stored_at": None}
 
 
 def test_a_retried_event_gets_the_stored_answer_and_a_reused_id_a_409(client) -> None:
