@@ -29,8 +29,7 @@ LOGIN_EXAMPLE: dict[str, Any] = {
     "account_id": "C-README-7",
     "occurred_at": "2026-11-25T13:57:00+01:00",
     "ip_address": "81.2.69.160",
-    "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 "
-    "Firefox/133.0",
+    "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Firefox/133.0",
     "device_id": "dev-new-31c9",
 }
 ADDRESS_EXAMPLE: dict[str, Any] = {
@@ -44,18 +43,20 @@ ADDRESS_EXAMPLE: dict[str, Any] = {
                            "city": "Amsterdam", "country": "NL"}},
 }
 DECISION_EXAMPLE: dict[str, Any] = {
+    # the service's real answer after EV-README-1, a login from home (docs/events.md);
+    # tests/api/test_events.py checks it
     "event_id": "EV-README-2",
     "type": "login_succeeded",
     "decision": "challenge",
     "score": 50,
     "reasons": [
-        {"code": "new_device", "message": "First login from this device in 90 days.",
-         "value": 1},
-        {"code": "new_country",
-         "message": "First login from GB in 90 days (the last one was from NL).", "value": 1},
+        {"code": "new_device", "message": "First login from this device in 90 days (1 earlier "
+         "login(s) from other devices).", "value": 1},
+        {"code": "new_country", "message": "First login from GB in 90 days (1 earlier login(s) "
+         "from elsewhere, the last from NL).", "value": 1},
     ],
-    "rules_version": "2026-12-02.1+18a3115a",
-    "stored_at": "2026-11-25T12:57:00.120000Z",
+    "rules_version": "2026-12-02.1+798d4ca7",
+    "stored_at": "2026-12-02T11:07:35.951381Z",
 }
 
 EventBody = Annotated[AccountEvent, Body(openapi_examples={

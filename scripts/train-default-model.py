@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_generalisation import to_raw  # noqa: E402
 
+from fraud.events.schema import parse_event  # noqa: E402
 from fraud.model.train import TrainConfig, train  # noqa: E402
 from fraud.settings import get_settings  # noqa: E402
 from fraud.simulate import simulate  # noqa: E402
-from fraud.events.schema import parse_event  # noqa: E402
 from fraud.simulate.family import ShopRun, pooled, pooled_events, random_shop  # noqa: E402
 
 FIRST_START = datetime(2021, 1, 4, tzinfo=UTC)

@@ -49,7 +49,8 @@ EVENT_FEATURES: tuple[Feature, ...] = (
     Feature("event_type", "cat", "What happened: login_succeeded, login_failed, ...", "login"),
     Feature("ip_country", "cat", "Country of the event's IP address (ISO code).", "login"),
     Feature("account_known_logins", "num",
-            "Successful logins of the account in the 90 days before this event.", "login"),
+            "Successful logins of the account in the 90 days before this event (not counting "
+            "those the service challenged or blocked).", "login"),
     Feature("device_new", "bool",
             "The device id was not seen on a successful login of the account in 90 days "
             "(unknown without a device id).", "login"),
@@ -87,8 +88,18 @@ EVENT_FEATURES: tuple[Feature, ...] = (
 EVENT_CATALOGUE = {feature.name: feature for feature in EVENT_FEATURES}
 
 
+TRUSTED_ACTIONS = frozenset({None, "allow"})
+"""A login the service challenged or blocked may be the fraudster's: its device and place
+are not the account's, and the owner's next login is not measured from it."""
+
+
 def successful_logins(events: Iterable[PastEvent], since: datetime) -> list[PastEvent]:
-    return [e for e in events if e.type == EventType.LOGIN_SUCCEEDED and e.occurred_at >= since]
+    """The account's logins that succeeded and that the service let through."""
+    return [
+        e for e in events
+        if e.type == EventType.LOGIN_SUCCEEDED and e.occurred_at >= since
+        and e.action in TRUSTED_ACTIONS
+    ]
 
 
 def device_new(device: str | None, logins: Sequence[PastEvent]) -> bool | None:

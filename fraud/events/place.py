@@ -61,8 +61,11 @@ def changed_address_key(event: AccountEvent) -> str | None:
     return None if changed is None else bounded(address_key(changed))
 
 
-def past_event(event: AccountEvent, placement: Placement = UNPLACED) -> PastEvent:
-    """What history keeps of ``event`` once it is stored (or added to a MemoryEvents)."""
+def past_event(
+    event: AccountEvent, placement: Placement = UNPLACED, action: str | None = None
+) -> PastEvent:
+    """What history keeps of ``event`` once it is stored (or added to a MemoryEvents),
+    with its own decision's ``action`` when it had one."""
     return PastEvent(
         event_id=event.event_id,
         type=event.type,
@@ -73,5 +76,6 @@ def past_event(event: AccountEvent, placement: Placement = UNPLACED) -> PastEven
         ip_country=placement.country,
         ip_latitude=placement.latitude,
         ip_longitude=placement.longitude,
+        action=action,
         address_key=changed_address_key(event),
     )

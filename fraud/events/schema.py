@@ -58,10 +58,16 @@ UserAgent = Annotated[str, StringConstraints(max_length=1000), NoControlCharacte
 class AccountChange(_Strict):
     """The new value an account change set: which one depends on the event's type."""
 
-    email: Email | None = Field(None, description="The new e-mail (email_changed)")
-    phone: Phone | None = Field(None, description="The new phone (phone_changed)")
+    email: Email | None = Field(
+        None, description="The new e-mail (email_changed)", examples=["sanne@example.nl"]
+    )
+    phone: Phone | None = Field(
+        None, description="The new phone (phone_changed)", examples=["+31612345678"]
+    )
     address: Address | None = Field(
-        None, description="The added or changed address (address_added, address_changed)"
+        None, description="The added or changed address (address_added, address_changed)",
+        examples=[{"street": "Kerkstraat", "house_number": "12", "postal_code": "1017 GM",
+                   "city": "Amsterdam", "country": "NL"}],
     )
 
 
@@ -89,7 +95,10 @@ class AccountEvent(_Strict):
     ip_address: IpAddress = Field(
         description="The IP address the shop's front end saw", examples=["145.53.12.7"]
     )
-    user_agent: UserAgent | None = Field(None, description="The browser's User-Agent header")
+    user_agent: UserAgent | None = Field(
+        None, description="The browser's User-Agent header",
+        examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Firefox/133.0"],
+    )
     device_id: Identifier | None = Field(
         None, description="Device fingerprint from the shop's front end",
         examples=["dev-7f3a9c2e41b8"],

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, RowMapping, case, delete, func, insert, null, select
 from sqlalchemy.exc import IntegrityError
 
 from fraud.domain import FeatureValue, Reason, RuleResult
@@ -79,7 +79,7 @@ def _hits_json(hits: tuple[RuleResult, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _decision(row: Mapping[str, Any]) -> EventDecision | None:
+def _decision(row: Mapping[str, Any] | RowMapping) -> EventDecision | None:
     if row["action"] is None:
         return None
     return EventDecision(
@@ -92,16 +92,21 @@ def _decision(row: Mapping[str, Any]) -> EventDecision | None:
     )
 
 
-def _changed_address_key(row: Mapping[str, Any]) -> str | None:
-    """An address event's address key, from the event as received (only address events
-    carry one, so the others cost no parsing)."""
-    if row["event_type"] not in (EventType.ADDRESS_ADDED, EventType.ADDRESS_CHANGED):
+_ADDRESS_TYPES = (EventType.ADDRESS_ADDED.value, EventType.ADDRESS_CHANGED.value)
+
+
+def _changed_address_key(row: Mapping[str, Any] | RowMapping) -> str | None:
+    """An address event's address key, from the event as received: a full row's
+    ``event_json``, or a history window's ``address_json`` (that JSON for address events
+    only, so the others cost no decoding)."""
+    if row["event_type"] not in _ADDRESS_TYPES:
         return None
-    address = ((row["event_json"] or {}).get("change") or {}).get("address")
+    data = row["address_json"] if "address_json" in row else row["event_json"]
+    address = ((data or {}).get("change") or {}).get("address")
     return None if address is None else bounded(address_key(Address.model_validate(address)))
 
 
-def _past(row: Mapping[str, Any]) -> PastEvent:
+def _past(row: Mapping[str, Any] | RowMapping) -> PastEvent:
     return PastEvent(
         event_id=row["event_id"],
         type=EventType(row["event_type"]),
@@ -112,11 +117,12 @@ def _past(row: Mapping[str, Any]) -> PastEvent:
         ip_country=row["ip_country"],
         ip_latitude=row["ip_latitude"],
         ip_longitude=row["ip_longitude"],
+        action=row["action"],
         address_key=_changed_address_key(row),
     )
 
 
-def _stored(row: Mapping[str, Any], created: bool = False) -> StoredEvent:
+def _stored(row: Mapping[str, Any] | RowMapping, created: bool = False) -> StoredEvent:
     return StoredEvent(
         event_id=row["event_id"],
         event=dict(row["event_json"]),
@@ -174,7 +180,7 @@ def save_event(
     primary key: the losers roll back and read the winner's row.
     """
     received_at = utc(now) if now is not None else datetime.now(UTC)
-    past = past_event(event, placement)
+    past = past_event(event, placement, decision.action.value if decision is not None else None)
     row: dict[str, Any] = {
         "event_id": event.event_id,
         "event_type": event.type.value,
@@ -237,18 +243,68 @@ def account_event_rows(
         return [_stored(row) for row in conn.execute(stmt).mappings()]
 
 
-def count_account_events(source: Source, account_id: str) -> int:
+def count_account_events(source: Source, account_ids: str | list[str]) -> int:
+    ids = [account_ids] if isinstance(account_ids, str) else account_ids
+    if not ids:
+        return 0
     with _connected(source) as conn:
         return conn.execute(
             select(func.count()).select_from(account_events)
-            .where(account_events.c.account_id == account_id)
+            .where(account_events.c.account_id.in_(ids))
         ).scalar_one()
 
 
-def delete_account_events(conn: Connection, account_id: str) -> int:
-    """Delete the account's events (erasure); the caller commits. Returns how many."""
-    result = conn.execute(delete(account_events).where(account_events.c.account_id == account_id))
+def delete_account_events(conn: Connection, account_ids: list[str]) -> int:
+    """Delete these accounts' events (erasure); the caller commits. Returns how many."""
+    if not account_ids:
+        return 0
+    result = conn.execute(
+        delete(account_events).where(account_events.c.account_id.in_(account_ids))
+    )
     return result.rowcount or 0
+
+
+def delete_events_before(conn: Connection, cutoff: datetime) -> int:
+    """Delete every event that happened before ``cutoff`` (retention); the caller commits."""
+    result = conn.execute(delete(account_events).where(account_events.c.occurred_at < utc(cutoff)))
+    return result.rowcount or 0
+
+
+def events_for_export(source: Source, account_ids: list[str]) -> list[dict[str, Any]]:
+    """The accounts' events as received, with their decisions, oldest first (right of
+    access)."""
+    if not account_ids:
+        return []
+    stmt = (
+        select(account_events)
+        .where(account_events.c.account_id.in_(account_ids))
+        .order_by(account_events.c.occurred_at, account_events.c.event_id)
+    )
+    with _connected(source) as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [
+        {
+            "event": dict(row["event_json"]),
+            "ip_country": row["ip_country"],
+            "decision": row["action"],
+            "reasons": list(row["reasons"] or []),
+            "received_at": row["received_at"].isoformat(),
+        }
+        for row in rows
+    ]
+
+
+_PAST_COLUMNS = (
+    *(account_events.c[name] for name in (
+        "event_id", "event_type", "account_id", "occurred_at", "ip_key", "device_key",
+        "ip_country", "ip_latitude", "ip_longitude", "action",
+    )),
+    # the event as received for address events only: orders need the address added
+    case(
+        (account_events.c.event_type.in_(_ADDRESS_TYPES), account_events.c.event_json),
+        else_=null(),
+    ).label("address_json"),
+)
 
 
 class SqlEvents:
@@ -262,9 +318,11 @@ class SqlEvents:
         self._source = source
         self._limit = limit
 
-    def _window(self, column: Any, value: str, before: datetime, since: datetime) -> list[PastEvent]:
+    def _window(
+        self, column: Any, value: str, before: datetime, since: datetime
+    ) -> list[PastEvent]:
         stmt = (
-            select(account_events)
+            select(*_PAST_COLUMNS)  # not the JSON columns: decoding them cost most of a read
             .where(column == value)
             .where(account_events.c.occurred_at < utc(before))
             .where(account_events.c.occurred_at >= utc(since))

@@ -18,7 +18,9 @@ description: one rule on account events
 rules:
   - id: changed_after_new_login
     description: A change after a login from a new device or country.
-    when: minutes_since_account_change <= 1440 and (first_login_from_device or new_country_login_24h)
+    when: >-
+      minutes_since_account_change <= 1440
+      and (first_login_from_device or new_country_login_24h)
     effect: review
     points: 40
     message: "{account_change_words} {minutes_since_account_change:,.0f} minutes before."

@@ -3,6 +3,8 @@ device and country, and as-of correctness (nothing at or after the event counts)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from login_events import AMSTERDAM, BERLIN, LAGOS, T0, UTRECHT, make_event, minutes, past
 
@@ -186,3 +188,18 @@ def test_events_at_or_after_the_scored_one_never_influence_it() -> None:
     with_future = event_features(event, at(UTRECHT), MemoryEvents.from_events(earlier + later))
     assert with_future == alone
     assert alone["account_known_logins"] == 1
+
+
+def test_a_login_the_service_blocked_is_not_where_the_owner_travels_from() -> None:
+    history = [
+        past("home", T0 - minutes(60 * 24)),
+        # the fraudster's login with the right password, blocked: not the account's place
+        past("fraudster", T0 - minutes(30), place=LAGOS, device="dev-x"),
+    ]
+    blocked = [*history[:1], replace(history[1], action="block")]
+    trusted = features_after(history, UTRECHT, 0)
+    assert trusted["impossible_travel"] is True  # had it been let through
+    owner = features_after(blocked, UTRECHT, 0)
+    assert owner["impossible_travel"] is False and owner["last_login_country"] == "NL"
+    again = login_features(EventType.LOGIN_SUCCEEDED, T0, "dev-x", at(LAGOS), blocked, [])
+    assert again["device_new"] is True and again["country_new"] is True
