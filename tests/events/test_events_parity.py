@@ -100,3 +100,29 @@ def test_fraud_score_stores_the_events_before_scoring_with_store(
     in_memory = _cli(tmp_path / "b", monkeypatch, str(orders), "--no-store", "--events",
                      str(events))
     assert stored == in_memory
+
+
+def test_the_readme_takeover_example_names_the_account_changes(tmp_path: Path) -> None:
+    """The README's events and order, through the service's own path on a fresh store."""
+    import re
+
+    from fraud.batch import decision_json
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    bodies = re.findall(r"'(\{\"event_id\": \"EV-ATO-.*?\})'", readme)
+    assert len(bodies) == 4
+    runtime = Runtime.start(Settings(data_dir=tmp_path, _env_file=None))
+    try:
+        service = EventService.from_runtime(runtime)
+        actions = [service.record(parse_event(b)).decision for b in bodies]
+        order = parse_order((root / "api" / "examples" / "takeover_order.json").read_bytes())
+        answer = decision_json(runtime.score(order).decision)
+    finally:
+        runtime.close()
+    assert actions[1] is not None and actions[1].action.value == "challenge"
+    words = [r["message"] for r in answer["reasons"]]
+    assert "Delivery address added 6 minutes before the order, and the order ships there." in words
+    assert any(w.startswith("Password reset 20 minutes before the order from another country")
+               for w in words)
+    assert answer["action"] != "approve"
