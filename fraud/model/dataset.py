@@ -307,7 +307,8 @@ def load_store(
     *,
     source: str = "store",
 ) -> RawData:
-    """Stored orders created in ``[since, until)`` with every outcome reported for them."""
+    """Stored orders created in ``[since, until)`` with every outcome reported for them,
+    and the stored account events (logins and changes) before ``until``."""
     from fraud.store.repository import iter_orders
 
     orders: list[Order] = []
@@ -315,7 +316,11 @@ def load_store(
     for order, outcomes in iter_orders(session, since, until):
         orders.append(order)
         events.extend(OutcomeEvent(o.order_id, o.outcome, utc(o.at)) for o in outcomes)
-    return RawData(_in_time_order(orders), tuple(sorted(events, key=lambda e: e.at)), source)
+    from fraud.store.event_store import iter_stored_events
+
+    posted = tuple(iter_stored_events(session, until))  # the account events, as history
+    return RawData(_in_time_order(orders), tuple(sorted(events, key=lambda e: e.at)), source,
+                   account_events=posted)
 
 
 # --- labels ------------------------------------------------------------------------------------

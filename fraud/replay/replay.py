@@ -252,8 +252,8 @@ def replay_store(
     n_jobs: int = 1,
     progress: Progress | None = None,
 ) -> Replay:
-    """:func:`replay_orders` over the stored orders created in ``[since, until)``
-    and their reported outcomes."""
+    """:func:`replay_orders` over the stored orders created in ``[since, until)``,
+    their reported outcomes and the stored account events."""
     from fraud.store.repository import iter_orders
 
     orders: list[Order] = []
@@ -261,5 +261,8 @@ def replay_store(
     for order, stored in iter_orders(session, since, until):
         orders.append(order)
         events.extend((o.order_id, o.outcome.value, o.at) for o in stored)
+    from fraud.store.event_store import iter_stored_events
+
     return replay_orders(orders, outcomes_frame(events), settings=settings, model=model,
-                         n_jobs=n_jobs, progress=progress)
+                         n_jobs=n_jobs, progress=progress,
+                         account_events=list(iter_stored_events(session, until)))

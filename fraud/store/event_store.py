@@ -15,7 +15,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, case, delete, func, insert, null, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from fraud.domain import FeatureValue, Reason, RuleResult
@@ -348,3 +360,29 @@ def order_events(source: Source, order: Any) -> MemoryEvents:
     from fraud.events.features import snapshot
 
     return snapshot(SqlEvents(source), order.customer.account_id, order.created_at)
+
+
+def iter_stored_events(
+    session: Any, until: datetime | None = None, *, page_size: int = 2000
+) -> Iterator[AccountEvent]:
+    """Every stored event (occurred before ``until`` when given), oldest first, as it was
+    received: history for replays and training from the store, as the service had it."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        stmt = select(account_events.c.occurred_at, account_events.c.event_id,
+                      account_events.c.event_json)
+        if until is not None:
+            stmt = stmt.where(account_events.c.occurred_at < utc(until))
+        if after is not None:
+            stmt = stmt.where(or_(
+                account_events.c.occurred_at > after[0],
+                and_(account_events.c.occurred_at == after[0],
+                     account_events.c.event_id > after[1]),
+            ))
+        stmt = stmt.order_by(account_events.c.occurred_at, account_events.c.event_id)
+        page = session.execute(stmt.limit(page_size)).all()
+        if not page:
+            return
+        for row in page:
+            yield AccountEvent.model_validate(row.event_json)
+        after = (page[-1].occurred_at, page[-1].event_id)

@@ -65,6 +65,27 @@ def _online(settings: Settings, orders: Path, events: Path) -> dict:
     return decided
 
 
+def _replayed_from_the_store(settings: Settings) -> dict:
+    """A backtest's view of the same store: its orders, outcomes and account events."""
+    from sqlalchemy.orm import Session
+
+    from fraud.batch import decision_json
+    from fraud.replay import replay_store
+    from fraud.rules import load_rules
+    from fraud.scoring import decide_on, thresholds_from
+    from fraud.store.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            replay = replay_store(session, settings=settings)
+    finally:
+        engine.dispose()
+    rules = load_rules(settings.rules_path)
+    return {oid: _summary(decision_json(decide_on(a, rules, thresholds_from(settings))))
+            for oid, a in replay.orders["assessment"].items()}
+
+
 def _cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> dict:
     monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path / "cli-var"))
     monkeypatch.setenv("FRAUD_MODEL_DIR", str(tmp_path / "no-models"))
@@ -87,6 +108,7 @@ def test_online_via_the_store_and_batch_via_files_decide_alike(
     online = _online(settings, orders, events)
     batch = _cli(tmp_path, monkeypatch, str(orders), "--no-store", "--events", str(events))
     assert batch == online
+    assert _replayed_from_the_store(settings) == online
     hits = [code for _, _, reasons in online.values() for code, _ in reasons]
     assert {"account_changed_after_new_login", "first_login_from_device"} <= set(hits)
     assert sum(code in EVENT_RULES for code in hits) >= 10  # the events did decide things
