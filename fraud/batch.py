@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fraud.domain import Outcome
+from fraud.errors import Conflict
 from fraud.events.schema import AccountEvent
 from fraud.history import MemoryHistory, utc
 from fraud.model.scorer import ModelScorer
@@ -192,7 +193,10 @@ def score_stream(
 
                 service = EventService.from_runtime(runtime)
                 for event in sorted(events, key=lambda e: e.occurred_at):
-                    service.record(event)
+                    try:
+                        service.record(event)
+                    except Conflict as exc:  # its id was stored with other contents
+                        yield None, f"account events: {exc.message}"
             for order_id in pending.order_ids():
                 if runtime.get_order(order_id) is not None:
                     _record(runtime, pending.take(order_id))

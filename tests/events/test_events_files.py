@@ -108,3 +108,24 @@ def test_a_bad_events_line_is_named_with_its_file_and_line(
     assert f"{bad}:2: change" in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_event_id_stored_with_other_contents_is_reported_and_scoring_goes_on(
+    files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = {"event_id": "E-1", "type": "login_succeeded", "account_id": "C-1",
+             "occurred_at": "2025-09-01T10:00:00+02:00", "ip_address": "77.163.112.45"}
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(first) + "\n"
+                      + json.dumps({**first, "ip_address": "77.163.112.46"}) + "\n")
+    orders = tmp_path / "orders.jsonl"
+    import gzip
+
+    with gzip.open(files / "orders.jsonl.gz", "rt", encoding="utf-8") as fh:
+        orders.write_text("".join(next(fh) for _ in range(3)), encoding="utf-8")
+    result = run(tmp_path, monkeypatch, "score", str(orders), "--store", "--events", str(events))
+    assert result.exit_code == 1
+    assert "account events: event 'E-1' was already stored with different contents" in (
+        result.stderr)
+    assert len(result.stdout.splitlines()) == 3  # every order still scored
+    assert "Traceback" not in result.output
