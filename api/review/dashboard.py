@@ -5,6 +5,7 @@ module only picks the window, caches the figures briefly and renders."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from cachetools import TTLCache
@@ -43,11 +44,8 @@ def _window(name: str, text: str | None, bounds: tuple[int, int, int]) -> int:
 
 
 def dashboard_for(runtime: Runtime, days: int, weeks: int) -> Dashboard:
-    key = (id(runtime), days, weeks)
-    with _cache_lock:
-        found = _cache.get(key)
-    if found is not None:
-        return found
+    """The store's figures (cached briefly) with the drift watch's verdict of this moment:
+    the panel is never older than what ``/readyz`` says."""
     watch = runtime.drift
     panel = drift_panel(
         watch.status() if watch is not None else None,
@@ -55,12 +53,16 @@ def dashboard_for(runtime: Runtime, days: int, weeks: int) -> Dashboard:
         watch.checked_at if watch is not None else None,
         runtime.settings.drift_threshold,
     )
-    with runtime.store_call(), runtime.sessions() as session:
-        board = build_dashboard(session, now=datetime.now(UTC), days=days, weeks=weeks,
-                                drift=panel)
+    key = (id(runtime), days, weeks)
     with _cache_lock:
-        _cache[key] = board
-    return board
+        found = _cache.get(key)
+    if found is None:
+        with runtime.store_call(), runtime.sessions() as session:
+            found = build_dashboard(session, now=datetime.now(UTC), days=days, weeks=weeks,
+                                    drift=panel)
+        with _cache_lock:
+            _cache[key] = found
+    return replace(found, drift=panel)
 
 
 def forget_cached() -> None:
