@@ -199,3 +199,39 @@ def test_compare_scores_both_models_on_the_same_labelled_orders(tmp_path, model_
                                    (last + timedelta(days=90)).isoformat(), "--days", "200"])
     assert out.exit_code == 0, out.output
     assert f"champion {V1}" in out.output and f"challenger {V2}" in out.output
+
+
+def test_training_from_the_store_learns_reviewers_decisions_as_known_when_they_were_made(
+    tmp_path, model_dir
+):
+    """`fraud train --from-store` reads what reviewers decided as labels (cancel: fraud,
+    approve: good), each known from the moment it was decided: a cut-off before it
+    leaves the order unlabelled (the label delay)."""
+    import pandas as pd
+
+    from fraud.model.dataset import label_orders, load_store
+    from fraud.review.actions import ReviewAction, act
+    from fraud.review.roles import Role
+    from fraud.review.users import add_user
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "review"))
+    from holding import PASSWORD, hold
+
+    rt = _runtime(tmp_path, model_dir)
+    try:
+        with rt.sessions() as session:
+            cancelled, approved = hold(session), hold(session)
+            rita = add_user(session, "rita", Role.REVIEWER, PASSWORD)
+            done = act(session, rita, cancelled, ReviewAction.CANCEL, version=0,
+                       reason="stolen card")
+            act(session, rita, approved, ReviewAction.APPROVE, version=0)
+            raw = load_store(session)
+    finally:
+        rt.close()
+    created = pd.Series({o.order_id: o.created_at for o in raw.orders}, dtype=object)
+    after = label_orders(created, raw.outcomes,
+                         LabelPolicy(done.at + timedelta(minutes=1), timedelta(days=60)))
+    assert after[cancelled] == 1.0 and after[approved] == 0.0
+    before = label_orders(created, raw.outcomes,
+                          LabelPolicy(done.at - timedelta(minutes=1), timedelta(days=60)))
+    assert before.isna().all()
