@@ -2,17 +2,17 @@
 
     .venv/bin/python scripts/ops-walkthrough.py [--work DIR] [--screenshots docs]
 
-1. simulates 60 days of an older period and trains the first model on it (`fraud train
-   --promote`: it saves drift.json, the drift reference);
-2. starts `fraud serve` on a fresh SQLite store and sends 30 days of simulated traffic
-   up to now through the API (`POST /v1/score`), with the outcomes known by now;
-3. signs in as an analyst and screenshots the dashboard (Playwright, Debian's chromium);
-4. sends a shifted batch (every price x4) and waits until `/readyz` says "drifting",
-   then screenshots the dashboard's drift panel;
-5. retrains from the store (`fraud train --from-store`), sets the new model as the
-   challenger, sends more traffic (scored in shadow), compares champion and challenger
-   (`fraud models compare`) and promotes it; `/readyz` names the new model without a
-   restart.
+1. starts `fraud serve` on a fresh SQLite store (no model: the rules decide) and sends
+   90 days of simulated traffic up to now through the API (`POST /v1/score`), with the
+   outcomes known by now;
+2. trains the first model on the store (`fraud train --from-store --promote`: it saves
+   drift.json, the drift reference); the running server picks it up without a restart;
+   signs in as an analyst and screenshots the dashboard (Playwright, Debian's chromium);
+3. sends a shifted batch (recent orders again, every price x4) and waits until `/readyz`
+   says "drifting", then screenshots the dashboard's drift panel;
+4. retrains from the store, sets the new model as the challenger, sends more traffic
+   (scored in shadow), compares champion and challenger (`fraud models compare`) and
+   promotes it; `/readyz` names the new model without a restart.
 
 Every command and its output is printed; nothing outside --work is written except the
 screenshots. The server is stopped at the end, also on failure.
@@ -129,6 +129,32 @@ def restamped(order: dict, prefix: str, at: datetime) -> dict:
     return order
 
 
+def review_some(url: str, truth: set[str], limit: int = 25) -> None:
+    """A reviewer works the queue through the review pages: cancels the held orders that
+    are fraud (the simulator's ground truth stands in for her judgement), approves the
+    rest. Her decisions become outcomes, labels for the next training."""
+    import re
+
+    with httpx.Client(base_url=url, timeout=30) as web:
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          web.get("/review/login").text).group(1)  # type: ignore[union-attr]
+        web.post("/review/login", data={"username": "rita", "password": PASSWORD,
+                                        "csrf_token": token, "next": "/review"})
+        held = re.findall(r'class="order-link" href="/review/orders/([^"]+)"',
+                          web.get("/review").text)[:limit]
+        done = {"approve": 0, "cancel": 0}
+        for order_id in held:
+            page = web.get(f"/review/orders/{order_id}").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            version = re.search(r'name="version" value="([0-9]+)"', page).group(1)  # type: ignore[union-attr]
+            action = "cancel" if order_id in truth else "approve"
+            answer = web.post(f"/review/orders/{order_id}/act", data={
+                "action": action, "reason": "walkthrough: the simulator's truth",
+                "version": version, "csrf_token": csrf})
+            done[action] += answer.status_code in (200, 303)
+    say(f"  reviewer rita on the review pages: {done} of {len(held)} held orders")
+
+
 def wait_for_drift(client: httpx.Client, want: str, seconds: float = 120) -> dict:
     deadline = time.monotonic() + seconds
     while True:
@@ -165,7 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: temp)")
     parser.add_argument("--screenshots", type=Path, default=Path("docs"))
-    parser.add_argument("--orders", type=int, default=4500, help="orders of live traffic")
+    parser.add_argument("--orders", type=int, default=6000, help="orders of traffic over 90 days")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="ops-walkthrough-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -177,12 +203,9 @@ def main() -> None:
     today = now.date()
     say(f"work folder: {work}; now {now.isoformat(timespec='seconds')}")
 
-    say("\n== 1. the first model, trained on an older period ==")
-    hist, hist_out = simulate(env, work, "history", 6000, 60, 11, today - timedelta(days=95))
-    run(env, "train", "--orders", str(hist), "--outcomes", str(hist_out), "--promote")
-
-    say("\n== 2. the service, and 30 days of traffic up to now through the API ==")
+    say("\n== 1. the service on an empty store, and 90 days of traffic up to now ==")
     run(env, "users", "add", "ann", "--role", "analyst", "--password-stdin", stdin=PASSWORD)
+    run(env, "users", "add", "rita", "--role", "reviewer", "--password-stdin", stdin=PASSWORD)
     key = run(env, "apikey", "create", "order-service").split()
     secret = next(w for w in key if w.startswith("fsk_"))
     port = free_port()
@@ -201,34 +224,40 @@ def main() -> None:
             except httpx.TransportError:
                 pass
             time.sleep(0.5)
-        traffic, traffic_out = simulate(env, work, "traffic", args.orders, 30, 12,
-                                        today - timedelta(days=29))
+        traffic, traffic_out = simulate(env, work, "traffic", args.orders, 90, 11,
+                                        today - timedelta(days=89))
         orders = [o for o in read_jsonl(traffic)
                   if datetime.fromisoformat(o["created_at"]) <= now]
         send_orders(client, orders, "traffic")
         send_outcomes(client, read_jsonl(traffic_out), now)
+        with gzip.open(work / "traffic_truth.csv.gz", "rt") as f:
+            fraud = {row.split(",")[0] for row in f if row.split(",")[1:2] == ["1"]}
+        review_some(url, fraud)
+
+        say("\n== 2. the first model, trained on the store, served without a restart ==")
+        run(env, "train", "--from-store", "--maturity-days", "30", "--promote")
+        time.sleep(2)  # every worker looks at CURRENT at most once a second
+        say(f"  /readyz checks.model: {client.get('/readyz').json()['checks']['model']}")
         ready = wait_for_drift(client, "ok", 30)
         say(f"  /readyz: {json.dumps(ready)}")
         screenshot(url, args.screenshots / "dashboard.png")
 
         say("\n== 3. a shifted batch: every price x4 ==")
-        batch, _ = simulate(env, work, "shifted", 400, 1, 13, today)
         shift = [shifted(o, "SHIFT-", now - timedelta(minutes=400 - i))
-                 for i, o in enumerate(read_jsonl(batch))]
+                 for i, o in enumerate(orders[-1000:-600])]
         send_orders(client, shift, "shifted batch")
         ready = wait_for_drift(client, "drifting")
         screenshot(url, args.screenshots / "dashboard-drift.png", anchor="#drift")
 
         say("\n== 4. retrain from the store, run it as the challenger, compare, promote ==")
-        trained = run(env, "train", "--from-store", "--maturity-days", "14")
+        trained = run(env, "train", "--from-store", "--maturity-days", "30")
         challenger = trained.strip().splitlines()[-1]
         run(env, "models", "challenger", "set", challenger, "--actor", "ann")
         time.sleep(2)  # every worker looks at CHALLENGER at most once a second
-        more, _ = simulate(env, work, "more", 300, 1, 14, today)
         send_orders(client, [restamped(o, "MORE-", now - timedelta(minutes=300 - i))
-                             for i, o in enumerate(read_jsonl(more))], "shadowed traffic")
+                             for i, o in enumerate(orders[-1600:-1300])], "shadowed traffic")
         run(env, "models", "challenger", "show")
-        run(env, "models", "compare", "--days", "30", "--maturity-days", "14")
+        run(env, "models", "compare", "--days", "90", "--maturity-days", "30")
         run(env, "models", "promote", challenger, "--actor", "ann")
         time.sleep(2)
         ready = client.get("/readyz").json()
