@@ -25,6 +25,9 @@ router = APIRouter(prefix="/review")
 # are read once and shared. An analyst reloading sees figures at most this old.
 CACHE_SECONDS = 30.0
 _cache: TTLCache[tuple[int, int, int], Dashboard] = TTLCache(64, CACHE_SECONDS)
+# drawn charts too (matplotlib takes a good part of a second per chart on a busy machine);
+# keyed by the drift verdict as well, so the drift chart follows the watch
+_charts: TTLCache[tuple[object, ...], str] = TTLCache(256, CACHE_SECONDS)
 _cache_lock = threading.Lock()
 DAYS = (1, 365, 30)  # smallest, largest, default
 WEEKS = (1, 52, 8)
@@ -57,7 +60,9 @@ def dashboard_for(runtime: Runtime, days: int, weeks: int) -> Dashboard:
     with _cache_lock:
         found = _cache.get(key)
     if found is None:
-        with runtime.store_call(), runtime.sessions() as session:
+        # like the other review pages, not under the scoring requests' store timeout: on
+        # a busy machine the figures of 100,000 orders took longer (docs/operations.md)
+        with runtime.sessions() as session:
             found = build_dashboard(session, now=datetime.now(UTC), days=days, weeks=weeks,
                                     drift=panel)
         with _cache_lock:
@@ -69,6 +74,7 @@ def forget_cached() -> None:
     """Drop the cached figures (tests; or after a bulk import)."""
     with _cache_lock:
         _cache.clear()
+        _charts.clear()
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -95,5 +101,12 @@ def show_chart(
     params = request.query_params
     days = _window("days", params.get("days"), DAYS)
     weeks = _window("weeks", params.get("weeks"), WEEKS)
-    svg = draw(dashboard_for(runtime, days, weeks))
+    board = dashboard_for(runtime, days, weeks)
+    key = (id(runtime), days, weeks, name, board.drift.status, board.drift.checked_at)
+    with _cache_lock:
+        svg = _charts.get(key)
+    if svg is None:
+        svg = draw(board)
+        with _cache_lock:
+            _charts[key] = svg
     return Response(svg, media_type="image/svg+xml")

@@ -37,9 +37,18 @@ def _recorded(session: Session, action: str, version: str | None, previous: str 
 
 
 def promote(session: Session, registry: ModelRegistry, version: str, actor: str) -> str:
-    """Serve ``version`` from now on (after checking it loads); returns the previous one."""
+    """Serve ``version`` from now on (after checking it loads); returns the previous one.
+
+    A challenger promoted stops being the challenger: scoring it twice would compare it
+    with itself."""
     previous = registry.current_version()
-    _recorded(session, "promote", version, previous, actor, lambda: registry.promote(version))
+
+    def change() -> None:
+        registry.promote(version)
+        if registry.challenger_version() == version:
+            registry.clear_challenger()
+
+    _recorded(session, "promote", version, previous, actor, change)
     return previous or "none"
 
 

@@ -161,6 +161,9 @@ def test_a_challenger_set_from_the_command_line_reaches_a_running_runtime(
                                                                   scored.decision.order_id)] == [V2]
         listed = CliRunner().invoke(cli, ["models", "list"]).output
         assert f"c {V2}" in listed and f"* {V1}" in listed
+        assert CliRunner().invoke(cli, ["models", "promote", V2]).exit_code == 0
+        assert ModelRegistry(model_dir).challenger_version() is None  # promoted: not shadowed
+        assert CliRunner().invoke(cli, ["models", "challenger", "set", V1]).exit_code == 0
         assert CliRunner().invoke(cli, ["models", "challenger", "clear"]).exit_code == 0
         assert ModelRegistry(model_dir).challenger_version() is None
     finally:
