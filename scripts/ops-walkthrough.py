@@ -247,10 +247,14 @@ def main() -> None:
                  for i, o in enumerate(orders[-1000:-600])]
         send_orders(client, shift, "shifted batch")
         ready = wait_for_drift(client, "drifting")
+        run(env, "models", "drift", "--days", "2", "--top", "14", check=False)
         screenshot(url, args.screenshots / "dashboard-drift.png", anchor="#drift")
 
         say("\n== 4. retrain from the store, run it as the challenger, compare, promote ==")
-        trained = run(env, "train", "--from-store", "--maturity-days", "30")
+        # a data label of its own: the version name holds the labelled orders' fingerprint,
+        # and orders without labels yet (the new ones) do not change it
+        trained = run(env, "train", "--from-store", "--maturity-days", "30",
+                      "--source", "retrained")
         challenger = trained.strip().splitlines()[-1]
         run(env, "models", "challenger", "set", challenger, "--actor", "ann")
         time.sleep(2)  # every worker looks at CHALLENGER at most once a second
