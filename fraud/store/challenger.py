@@ -4,7 +4,7 @@ The challenger runs in shadow beside the live model (the champion): for every ne
 it gives its probability, and the decision the live rules and thresholds would have made
 with it. Nothing here acts: the order service only ever got the live decision in
 ``decisions``. One row per (order, model version), so a challenger can run for weeks and
-re-running is harmless. Migration ``0007_challenger_scores`` creates the table.
+re-running is harmless. Migration ``0008_challenger_scores`` creates the table.
 """
 
 from __future__ import annotations
