@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity import wait_exponential as exponential
 
+from fraud.monitoring.tallies import WEBHOOK_FAILURE, tally
 from fraud.review.actions import Done
 from fraud.settings import Settings
 from fraud.store.review_tables import webhook_deliveries
@@ -155,6 +156,8 @@ def deliver(
 
 def _log(sessions: Callable[[], Session], done: Done, attempt: int, result: str,
          status: int | None, error: str | None) -> None:
+    if result != "delivered":
+        tally(WEBHOOK_FAILURE, result)
     with sessions() as session:
         session.execute(insert(webhook_deliveries).values(
             order_id=done.order_id, event=EVENT, attempt=attempt, result=result,
