@@ -256,9 +256,18 @@ def _bundled_model(folder=None):  # noqa: ANN001, ANN202 - a ServedModel
 
 
 @pytest.mark.slow
-def test_an_older_model_is_compared_with_the_stored_orders_of_its_training_window(stored):
+def test_an_older_model_is_compared_with_the_stored_orders_of_its_training_window(
+    stored, tmp_path
+):
+    import shutil
+
+    from fraud.settings import BUNDLED_MODEL_DIR
+
     _traffic(stored, RECENT, "old", seed=2)
-    model = _bundled_model()  # saved before drift.json existed; its window spans both
+    current = (BUNDLED_MODEL_DIR / "CURRENT").read_text(encoding="utf-8").strip()
+    older = shutil.copytree(BUNDLED_MODEL_DIR / current, tmp_path / current)
+    (older / "drift.json").unlink(missing_ok=True)  # as saved before drift.json existed
+    model = _bundled_model(older)  # its training window spans both
     with stored.sessions() as session:
         report = check_drift(session, model, model_feature_kinds(), recent=RECENT,
                              threshold=THRESHOLD)
