@@ -38,6 +38,7 @@ from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.failures import store_faults
+from fraud.store.group_commit import GroupCommitWriter
 from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
@@ -72,6 +73,7 @@ class Runtime:
     drift: DriftWatch | None = None
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
+    writer: GroupCommitWriter | None = None  # FRAUD_WRITE_MODE=group: commits for requests
     # why the last write failed for lack of space; cleared by the next write that succeeds
     store_full: str | None = None
     _accepted_keys: TTLCache[str, str] = field(
@@ -136,6 +138,10 @@ class Runtime:
             watchdog=watchdog,
             probe=probe,
         )
+        if settings.write_mode == "group":
+            runtime.writer = GroupCommitWriter(
+                engine, fx_rates=settings.fx_rates, guard=watchdog.guarding,
+                wait_seconds=settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)
         runtime._start_checkpointer()
         return runtime
 
@@ -161,10 +167,8 @@ class Runtime:
     def reload(self) -> dict[str, str]:
         """What SIGHUP runs: re-read the rules, the shadow rules and the model.
 
-        A part that fails to load is refused and its previous version keeps
-        running; the failure is logged as an error and kept in ``problems``. The
-        returned mapping says what happened to each part, in words.
-        """
+        A part that fails to load is refused and its previous version keeps running;
+        the failure is logged and kept in ``problems``. Returns what happened, in words."""
         outcome = {
             "rules": self._reload_rules(),
             "shadow_rules": self._reload_shadow(),
@@ -210,11 +214,8 @@ class Runtime:
         return f"loaded {current.version}" if current else "none (rules only)"
 
     def warm_up_in_background(self) -> threading.Thread:
-        """Load the postal data of every other EU country (about 14 s) off the request path.
-
-        NL/BE/DE/FR load at start; without this the first order shipped to, say,
-        Austria would wait for Austria's tables to load.
-        """
+        """Load the postal data of every other EU country (about 14 s) off the request path
+        (NL/BE/DE/FR load at start), so no order waits for, say, Austria's tables."""
         from fraud.geo import EU_COUNTRIES
         from fraud.places import warm_up
 
@@ -242,6 +243,8 @@ class Runtime:
         if self.drift is not None:
             self.drift.stop()
         self._stop_checkpoints.set()
+        if self.writer is not None:
+            self.writer.close()
         if self.watchdog is not None:
             self.watchdog.close()
         if self.probe is not None:
@@ -297,30 +300,31 @@ class Runtime:
         """Score and store one order; a retry (same id, same order) returns the stored
         decision, a different order under a stored id raises Conflict.
 
-        The retry check, the history look-up and the write share one pooled DBAPI
-        connection (statements compiled once, see :mod:`fraud.store.statements`):
-        on this path SQLAlchemy's per-statement overhead cost more than the
-        database, and a request never holds one connection while waiting for
-        another. Racing requests for one order id are settled by the store
-        (:func:`~fraud.store.repository.save_decision`). With shadow rules
-        configured, the candidate set is decided on the same features and stored
-        apart; it never changes the answer.
+        The retry check and the history look-up share one pooled DBAPI connection
+        (statements compiled once, see :mod:`fraud.store.statements`). The write
+        goes to the group-commit writer (:mod:`fraud.store.group_commit`), which
+        answers after its commit, or (``FRAUD_WRITE_MODE=direct``) is committed on
+        the same connection. Racing requests for one order id are settled by the
+        store (:func:`~fraud.store.repository.save_decision`). Shadow rules are
+        decided on the same features and stored apart; they never change the answer.
         """
-        with self.store_call(), raw_connection(self.engine) as conn:
-            existing = repository.find_retry(conn, order)
-            if existing is not None:
-                return existing
-            ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
-            scored = self._score(order, ctx)
-            with timed("store_write"):
-                stored = repository.save_decision(
-                    conn,
-                    order,
-                    scored.decision,
-                    scored.features.values,
-                    fx_rates=self.settings.fx_rates,
-                    sources=self.evidence_sources(),
-                )
+        sources = self.evidence_sources()
+        with self.store_call():
+            with raw_connection(self.engine) as conn:
+                existing = repository.find_retry(conn, order)
+                if existing is not None:
+                    return existing
+                ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
+                scored = self._score(order, ctx)
+                if self.writer is None:
+                    with timed("store_write"):
+                        stored = repository.save_decision(
+                            conn, order, scored.decision, scored.features.values,
+                            fx_rates=self.settings.fx_rates, sources=sources)
+            if self.writer is not None:  # the connection is back in the pool meanwhile
+                with timed("store_write"):
+                    stored = self.writer.save(
+                        order, scored.decision, scored.features.values, sources=sources)
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
@@ -380,12 +384,10 @@ class Runtime:
         """The name of the active key with this secret, or ``None``. Blocks on the
         store on a cache miss: call it from a worker thread in async code.
 
-        Accepted keys are remembered for ``API_KEY_CACHE_SECONDS`` (a store query
-        per request cost more than scoring's rules and model together): a key
-        revoked from another process stops working within that time, at once in
-        this one. Refused keys are remembered for ``REFUSED_KEY_CACHE_SECONDS``, so
-        a flood of wrong keys costs few queries; a key created in this process
-        works at once, one created by another process within that time.
+        Accepted keys are remembered for ``API_KEY_CACHE_SECONDS`` (a query per request
+        cost more than rules and model together): a key revoked elsewhere stops working
+        within that time, at once in this process. Refused keys are remembered for
+        ``REFUSED_KEY_CACHE_SECONDS`` (a flood of wrong keys costs few queries).
         """
         cached = self.cached_api_key(secret)
         if cached is not None:
@@ -401,8 +403,7 @@ class Runtime:
         return key.name if key is not None else None
 
     def create_api_key(self, name: str, *, secret: str | None = None) -> str:
-        """Create a key (see :func:`fraud.store.apikeys.create_api_key`); it works at once
-        in this process, even if its secret was refused a moment ago."""
+        """Create a key (:func:`fraud.store.apikeys.create_api_key`); it works at once here."""
         with self.sessions() as session:
             created = apikeys.create_api_key(session, name, secret=secret)
         with self._key_lock:

@@ -168,6 +168,13 @@ class Settings(BaseSettings):
         description="SQLite: when the WAL file is larger, the background checkpoint waits "
         "for the readers of the moment and empties it (checked every 5 s).",
     )
+    write_mode: Literal["group", "direct"] = Field(
+        "group",
+        description="How scored decisions are committed. `group`: one writer thread per "
+        "process commits every decision waiting at that moment in one transaction; "
+        "`direct`: each request commits its own. Either way a request is answered only "
+        "after its decision is committed (docs/performance.md).",
+    )
     worker_healthcheck_seconds: int = Field(
         60,
         ge=5,
