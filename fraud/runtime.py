@@ -38,7 +38,7 @@ from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.failures import store_faults
-from fraud.store.group_commit import GroupCommitWriter
+from fraud.store.group_commit import GroupCommitWriter, group_commits
 from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
@@ -138,7 +138,7 @@ class Runtime:
             watchdog=watchdog,
             probe=probe,
         )
-        if settings.write_mode == "group":
+        if group_commits(settings.write_mode, engine):
             runtime.writer = GroupCommitWriter(
                 engine, fx_rates=settings.fx_rates, guard=watchdog.guarding,
                 wait_seconds=settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)

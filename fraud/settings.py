@@ -168,12 +168,13 @@ class Settings(BaseSettings):
         description="SQLite: when the WAL file is larger, the background checkpoint waits "
         "for the readers of the moment and empties it (checked every 5 s).",
     )
-    write_mode: Literal["group", "direct"] = Field(
-        "group",
+    write_mode: Literal["auto", "group", "direct"] = Field(
+        "auto",
         description="How scored decisions are committed. `group`: one writer thread per "
         "process commits every decision waiting at that moment in one transaction; "
-        "`direct`: each request commits its own. Either way a request is answered only "
-        "after its decision is committed (docs/performance.md).",
+        "`direct`: each request commits its own; `auto`: group on SQLite, direct on "
+        "PostgreSQL (the faster of the two on each, as measured in docs/performance.md). "
+        "Either way a request is answered only after its decision is committed.",
     )
     worker_healthcheck_seconds: int = Field(
         60,
