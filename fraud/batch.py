@@ -112,14 +112,20 @@ class BatchScorer:
         known = self._first.get(order.order_id)
         if known is not None:
             return known
-        scored = score_order(
-            order, self.ctx, self.rules, self.model, model_unavailable=self.model_unavailable
-        )
+        scored = self.score_only(order)
         self.history.add(order)
         for order_id, outcome, at in self.pending.take(order.order_id):
             self.history.add_outcome(order_id, outcome, at)
         self._first[order.order_id] = scored
         return scored
+
+
+    def score_only(self, order: Order) -> Scored:
+        """Score against the history as it is, adding nothing to it (the parallel scorer
+        fills the history first: :mod:`fraud.parallel_batch`)."""
+        return score_order(
+            order, self.ctx, self.rules, self.model, model_unavailable=self.model_unavailable
+        )
 
 
 def score_orders(
