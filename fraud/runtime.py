@@ -16,7 +16,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from cachetools import TTLCache
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +29,6 @@ from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.monitoring.drift_check import DriftWatch, check_recent_drift
 from fraud.monitoring.stages import timed
-from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
 from fraud.schema import Order
 from fraud.scoring import Scored, score_order
@@ -44,18 +43,20 @@ from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
 from fraud.store.watchdog import ConnectionWatchdog
 
+if TYPE_CHECKING:  # imported where used: backtests' pandas would load at every start
+    from fraud.replay.shadow import ShadowRunner
+
 log = logging.getLogger(__name__)
 
 API_KEY_CACHE_SECONDS = 5.0
-# A refused key is remembered briefly, so a flood of one wrong key costs no queries;
-# creating a key through this process forgets refusals at once.
+# A refused key is remembered briefly (a flood of one wrong key costs no queries).
 REFUSED_KEY_CACHE_SECONDS = 2.0
 KEY_CACHE_SIZE = 10_000
-# SQLite WAL checkpoints run from a thread this often, never inside a request: every
-# second cost ~15 % on the median, every 5 s nothing measurable (docs/performance.md).
+# SQLite WAL checkpoints run from a thread this often, never in a request (every second
+# cost ~15 % on the median, every 5 s nothing measurable: docs/performance.md).
 CHECKPOINT_SECONDS = 5.0
-# A request's connection is cut this long after the store timeout: a statement past
-# the timeout is cancelled by PostgreSQL itself first, which keeps the connection.
+# A request's connection is cut this long after the store timeout (PostgreSQL cancels
+# a statement past the timeout first, which keeps the connection).
 WATCHDOG_GRACE_SECONDS = 1.0
 
 
@@ -120,6 +121,8 @@ class Runtime:
             problems["model"] = error.message
         shadow = None
         if settings.shadow_rules_path is not None:
+            from fraud.replay.shadow import ShadowRunner
+
             try:
                 shadow = ShadowRunner.from_path(settings.shadow_rules_path)
             except FraudError as exc:
@@ -192,6 +195,8 @@ class Runtime:
         path = self.settings.shadow_rules_path
         if path is None:
             return "none configured"
+        from fraud.replay.shadow import ShadowRunner
+
         try:
             shadow = ShadowRunner.from_path(path)
         except FraudError as exc:
@@ -300,12 +305,10 @@ class Runtime:
         """Score and store one order; a retry (same id, same order) returns the stored
         decision, a different order under a stored id raises Conflict.
 
-        The retry check and the history look-up share one pooled DBAPI connection
-        (statements compiled once, see :mod:`fraud.store.statements`). The write
-        goes to the group-commit writer (:mod:`fraud.store.group_commit`), which
-        answers after its commit, or (``FRAUD_WRITE_MODE=direct``) is committed on
-        the same connection. Racing requests for one order id are settled by the
-        store (:func:`~fraud.store.repository.save_decision`). Shadow rules are
+        The retry check and the history look-up share one pooled DBAPI connection. The
+        write goes to the group-commit writer (:mod:`fraud.store.group_commit`, answers
+        after its commit) or is committed on that connection (``FRAUD_WRITE_MODE``).
+        Racing requests for one order id are settled by the store. Shadow rules are
         decided on the same features and stored apart; they never change the answer.
         """
         sources = self.evidence_sources()
@@ -457,10 +460,8 @@ def prepare_to_serve(settings: Settings) -> None:
     """What ``fraud serve`` does once, before any worker starts: migrate the store and
     load the rules. Raises :class:`FraudError` with one line saying what is wrong.
 
-    Workers that each migrate a new store race to create its tables; the loser's
-    start fails and uvicorn then stops every worker (``--workers 2`` died this way).
-    A rules file that does not load refuses the start here, with its line and
-    reason, not with a traceback from each worker.
+    Workers that each migrated a new store raced to create its tables, and uvicorn then
+    stopped every worker; a bad rules file gives one line here, not a traceback per worker.
     """
     import sqlalchemy.exc
     from sqlalchemy.engine import make_url
