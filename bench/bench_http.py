@@ -172,7 +172,7 @@ def main() -> None:
                   "warming up (other countries' postal tables load in the background)",
                   flush=True)
             warm = requests_for(samples, 2000, f"warm{workers}", key, "/v1/score")
-            asyncio.run(saturate("127.0.0.1", score_port, warm, connections=8))
+            asyncio.run(saturate("127.0.0.1", score_port, warm, connections=8, seconds=20))
             time.sleep(20)
             print(f"{'run':26s} {'orders/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} "
                   f"{'p99.9 ms':>8s} {'errors':>6s}  ratio to no-op p50 / p99", flush=True)
@@ -186,10 +186,10 @@ def main() -> None:
             n = int(max(rates) * args.seconds)
             bodies = requests_for(samples, n, f"w{workers}sat", key, "/v1/score")
             base = asyncio.run(saturate("127.0.0.1", noop_port, bodies,
-                                        connections=args.connections))
+                                        connections=args.connections, seconds=args.seconds))
             print(line("no-op    saturation", base, None), flush=True)
             ours = asyncio.run(saturate("127.0.0.1", score_port, bodies,
-                                        connections=args.connections))
+                                        connections=args.connections, seconds=args.seconds))
             print(line("score    saturation", ours, base), flush=True)
         finally:
             stop(noop)

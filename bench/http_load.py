@@ -95,14 +95,17 @@ class _Pool:
 
 
 async def _one(pool: _Pool, request: bytes, due: float, result: Result) -> None:
+    """One request; not answered within TIMEOUT_SECONDS of its due time, it is an error
+    (waiting for a free connection counts)."""
     loop = asyncio.get_running_loop()
     try:
-        reader, writer = await pool.get()
-    except OSError:
+        reader, writer = await asyncio.wait_for(pool.get(), due + TIMEOUT_SECONDS - loop.time())
+    except (OSError, TimeoutError):
         result.errors += 1
         return
     try:
-        status = await asyncio.wait_for(_exchange(reader, writer, request), TIMEOUT_SECONDS)
+        status = await asyncio.wait_for(_exchange(reader, writer, request),
+                                        max(due + TIMEOUT_SECONDS - loop.time(), 0.001))
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
             ValueError):
         result.errors += 1
@@ -143,16 +146,21 @@ async def open_loop(
 
 async def saturate(
     host: str, port: int, requests: Sequence[bytes], *, connections: int = 64,
+    seconds: float | None = None,
 ) -> Result:
-    """Closed loop: ``connections`` clients, each sending its next request on an answer."""
+    """Closed loop: ``connections`` clients, each sending its next request on an answer,
+    until the requests run out or ``seconds`` have passed."""
     loop = asyncio.get_running_loop()
     pool = _Pool(host, port, connections)
     await pool.warm(connections)
     result = Result()
     queue = iter(requests)
+    stop = loop.time() + seconds if seconds is not None else float("inf")
 
     async def client() -> None:
         for request in queue:
+            if loop.time() >= stop:
+                return
             await _one(pool, request, loop.time(), result)
 
     start = loop.time()
