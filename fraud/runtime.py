@@ -144,7 +144,7 @@ class Runtime:
         if group_commits(settings.write_mode, engine):
             runtime.writer = GroupCommitWriter(
                 engine, fx_rates=settings.fx_rates, guard=watchdog.guarding,
-                wait_seconds=settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)
+                wait_seconds=2 * settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)
         runtime._start_checkpointer()
         return runtime
 

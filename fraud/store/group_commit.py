@@ -14,12 +14,14 @@ pays a commit (a WAL flush on PostgreSQL). One writer never waits for itself, an
 busy second pays one commit per batch instead of one per order.
 
 Each order's rows and its evidence record stay in one transaction (the batch's). A
-batch that fails as a whole (an order id stored meanwhile by another process, a
-faulty order) is rolled back and its orders are then written one by one through
-:func:`save_decision`, so idempotency and conflicts are settled exactly as before and
-one bad order never fails the others. An order id twice in one batch is written
-once; the copy then goes through :func:`save_decision` after the commit, which
-answers it as a retry (the stored decision) or a conflict.
+batch that fails for one of its orders (an order id stored meanwhile by another
+process, a faulty order) is rolled back and its orders are then written one by one
+through :func:`save_decision`, so idempotency and conflicts are settled exactly as
+before and one bad order never fails the others. A batch that fails for the store
+itself (locked past the timeout, gone, full) fails every order in it at once. An
+order id twice in one batch is written once; the copy then goes through
+:func:`save_decision` after the commit, which answers it as a retry (the stored
+decision) or a conflict.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sqlalchemy import Engine
 from fraud.domain import Decision, FeatureValue
 from fraud.errors import StoreUnavailable
 from fraud.schema import Order
+from fraud.store.failures import classify
 from fraud.store.repository import StoredDecision, save_decision, write_decision
 from fraud.store.statements import RawConnection, raw_connection
 
@@ -117,7 +120,8 @@ class GroupCommitWriter:
         try:
             return pending.done.result(timeout=self._wait_seconds)
         except FutureTimeout:
-            raise StoreUnavailable("the store did not confirm the write in time") from None
+            raise StoreUnavailable("the store is unavailable; retry later",
+                                   detail="the write was not confirmed in time") from None
 
     def close(self) -> None:
         """Write what is queued, then stop the thread."""
@@ -178,6 +182,10 @@ class GroupCommitWriter:
             raw.commit()
         except Exception as exc:
             raw.rollback()
+            if classify(exc) is not None:  # the store itself (locked, gone, full): all fail
+                for pending in batch:     # now, rather than each waiting for it again
+                    pending.done.set_exception(exc)
+                return []
             log.debug("batch of %d rolled back (%s): writing one by one",
                       len(firsts), type(exc).__name__)
             for pending in firsts.values():
