@@ -190,3 +190,31 @@ def test_a_closed_writer_first_writes_what_was_queued(engine: Any) -> None:
     writer.close()
     assert saved.created
     assert count(engine, decisions) == 1
+
+
+def test_a_locked_store_fails_the_whole_batch_at_once_and_the_writer_goes_on(
+    tmp_path: Any, gate: Gate
+) -> None:
+    import sqlite3
+
+    from fraud.store.db import StoreTimeouts, make_engine, upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    upgrade_database(url)
+    engine = make_engine(url, timeouts=StoreTimeouts(statement_seconds=0.5))
+    writer = GroupCommitWriter(engine, guard=gate, wait_seconds=60)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
+    try:
+        results, errors = queued_while_held(
+            writer, gate, [make_order(order_id=f"O-locked-{i}") for i in range(5)])
+        # every waiter hears the store's own error, not a timeout of its wait
+        assert results == [None] * 5
+        assert len(errors) == 5 and all(isinstance(e, sqlite3.OperationalError) for e in errors)
+        holder.execute("ROLLBACK")
+        later = make_order(order_id="O-after-the-lock")
+        assert writer.save(later, decision_for(later), {}).created
+    finally:
+        holder.close()
+        writer.close()
+        engine.dispose()
