@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fraud.batch import BatchScorer, OutcomeEvent, PendingOutcomes, decision_json
+from fraud.events.schema import AccountEvent
 from fraud.schema import Order, describe_validation_error, parse_order
 from fraud.settings import Settings
 
@@ -110,12 +111,13 @@ def score_parallel(
     skip: Iterable[str] = (),
     outcomes: Iterable[OutcomeEvent] = (),
     source: str = "input",
+    events: Iterable[AccountEvent] | None = None,
 ) -> Iterator[Result]:
     """Like :func:`fraud.batch.score_stream` without a store, on ``workers`` processes
     (default: every core). Same results, same order, same error lines."""
     global _WORK
     items = read_items(lines, source)
-    scorer = BatchScorer(settings, skip=skip, outcomes=outcomes)
+    scorer = BatchScorer(settings, skip=skip, outcomes=outcomes, events=events)
     workers = workers or default_workers()
     if workers <= 1 or not in_time_order_once_each(items) or len(items) <= CHUNK:
         for item in items:

@@ -36,6 +36,7 @@ from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
+from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
 from fraud.store.group_commit import GroupCommitWriter, group_commits
 from fraud.store.history import SqlHistory
@@ -299,25 +300,24 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(settings=self.settings, geo=self.geo, history=self.history)
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
-        decision, a different order under a stored id raises Conflict.
-
-        The retry check and the history look-up share one pooled DBAPI connection. The
-        write goes to the group-commit writer (:mod:`fraud.store.group_commit`, answers
-        after its commit) or is committed on that connection (``FRAUD_WRITE_MODE``).
-        Racing requests for one order id are settled by the store. Shadow rules are
-        decided on the same features and stored apart; they never change the answer.
+        decision, a different order under a stored id raises Conflict. The retry check and
+        history share one pooled connection; the write goes to the group-commit writer
+        (answers after its commit) or is committed on it (``FRAUD_WRITE_MODE``). Shadow
+        rules are decided on the same features and stored apart, never changing the answer.
         """
         sources = self.evidence_sources()
+        with self.store_call():  # the account's events first: one connection at a time
+            events = order_events(self.engine, order)
         with self.store_call():
             with raw_connection(self.engine) as conn:
                 existing = repository.find_retry(conn, order)
                 if existing is not None:
                     return existing
-                ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
+                ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events)
                 scored = self._score(order, ctx)
                 if self.writer is None:
                     with timed("store_write"):
