@@ -36,6 +36,7 @@ from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
+from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.failures import store_faults
 from fraud.store.history import SqlHistory
@@ -291,7 +292,8 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(settings=self.settings, geo=self.geo, history=self.history)
+        return Context(settings=self.settings, geo=self.geo, history=self.history,
+                       extras=contact_extras(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
@@ -310,7 +312,8 @@ class Runtime:
             existing = repository.find_retry(conn, order)
             if existing is not None:
                 return existing
-            ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
+            ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn),
+                          extras=contact_extras(conn))
             scored = self._score(order, ctx)
             with timed("store_write"):
                 stored = repository.save_decision(

@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fraud.errors import InvalidInput, NotFound
+from fraud.signals.contacts import customer_key
 from fraud.store.review_tables import verification_contacts
 from fraud.store.tables import orders
 
@@ -52,10 +53,6 @@ class Contact:
     reason: str
     contacted_at: datetime
     actor: str
-
-
-def customer_key(account_id: str | None, email_key: str) -> str:
-    return account_id if account_id else f"email:{email_key}"
 
 
 def _order_customer(session: Session, order_id: str) -> tuple[str, bool]:

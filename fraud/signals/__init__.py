@@ -179,6 +179,7 @@ _BUILTINS = (
     "fraud.signals.email",
     "fraud.signals.device",
     "fraud.signals.history",
+    "fraud.signals.contacts",
 )
 _loaded = False
 _from_settings: tuple[str, ...] = ()

@@ -98,5 +98,22 @@ verification_contacts = Table(
     Column("actor", String(64), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "customer_key", "contacted_at"),
+    # scoring reads the denials known before an order (migration 0007)
+    Index(None, "result", "recorded_at"),
 )
 """The customer's contact log: a reviewer's verification calls and e-mails and their results."""
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    order_ref(index=True),
+    Column("event", String(32), nullable=False),
+    # the exact body to POST: signed afresh at each attempt, never rebuilt
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # set once delivered or given up; a row without it is re-sent on the next start
+    Column("finished_at", UTCDateTime),
+    Index(None, "finished_at"),
+)
+"""Webhook calls not yet finished (migration 0007): what a stop in mid-delivery leaves."""

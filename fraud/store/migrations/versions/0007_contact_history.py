@@ -1,0 +1,52 @@
+"""Contacts as history and a webhook outbox: an index on denied contacts, pending calls.
+
+``verification_contacts (result, recorded_at)`` lets scoring read the denials known
+before an order; ``webhook_outbox`` keeps each webhook call until it is delivered or
+given up, so a call in flight when the service stops is sent again on the next start.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+Time = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_verification_contacts_result_recorded_at",
+        "verification_contacts",
+        ["result", "recorded_at"],
+    )
+    op.create_table(
+        "webhook_outbox",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("order_id", sa.String(64), nullable=False),
+        sa.Column("event", sa.String(32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", Time, nullable=False),
+        sa.Column("finished_at", Time, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.order_id"], name="fk_webhook_outbox_order_id_orders",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_webhook_outbox"),
+    )
+    op.create_index("ix_webhook_outbox_order_id", "webhook_outbox", ["order_id"])
+    op.create_index("ix_webhook_outbox_finished_at", "webhook_outbox", ["finished_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("webhook_outbox")
+    op.drop_index("ix_verification_contacts_result_recorded_at",
+                  table_name="verification_contacts")
