@@ -215,7 +215,7 @@ def test_a_call_in_flight_when_the_process_is_killed_is_sent_on_the_next_start(
 
     slow = receiver([200], hold=threading.Event())
     url = session.get_bind().url.render_as_string(hide_password=False)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url, slow.url],
+    child = subprocess.Popen([sys.executable, "-c", CHILD, url, slow.url],  # noqa: S603
                              env={**os.environ, "PYTHONPATH": os.getcwd()})
     try:
         assert slow.got_call.wait(60), "the child never sent the call"

@@ -143,9 +143,9 @@ def _record(runtime, order_id: str, result: str, at: datetime) -> None:  # noqa:
 
 
 def test_online_scoring_reads_denials_from_the_store_and_batch_agrees(runtime):
-    from fraud.store.contact_history import SqlContacts, stored_contacts
-
     from holding import hold
+
+    from fraud.store.contact_history import SqlContacts, stored_contacts
 
     with runtime.sessions() as session:  # held for review, as contacted orders are
         victim = hold(session, created_at="2026-11-20T10:00:00+01:00")
