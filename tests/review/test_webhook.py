@@ -231,3 +231,27 @@ def test_a_call_in_flight_when_the_process_is_killed_is_sent_on_the_next_start(
     session.expire_all()
     assert pending_calls(session) == []
     assert log_of(session)[-1] == (1, "delivered", 200)
+
+
+def test_the_service_sends_pending_calls_when_it_starts(tmp_path, receiver):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from fraud.review.roles import Role
+    from fraud.review.users import add_user
+    from fraud.runtime import Runtime
+
+    r = receiver([200])
+    settings = Settings(data_dir=tmp_path, model_dir=tmp_path / "no-models", _env_file=None,
+                        review_webhook_url=r.url, review_webhook_secret=SECRET.decode())
+    runtime = Runtime.start(settings)
+    try:
+        with runtime.sessions() as s:
+            rita = add_user(s, "rita", Role.REVIEWER, "correct horse battery")
+            done = act(s, rita, hold(s), ReviewAction.APPROVE, version=0)
+        left = enqueue(runtime.sessions, done)  # what a stop in mid-delivery leaves
+        with TestClient(create_app(settings, runtime=runtime)):
+            assert r.got_call.wait(20)
+        assert r.calls[0][1] == left.body
+    finally:
+        runtime.close()
