@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
 from fraud.errors import ConfigError
+from fraud.evidence import checkpoint_if_due
 from fraud.history import MemoryHistory
 from fraud.schema import parse_order
 from fraud.scoring import score_order
@@ -177,6 +178,8 @@ def _in_batches(
         with runtime.sessions() as session:
             for item in batch:
                 write(session, item)
+            # a signed checkpoint every N evidence records, as the service writes them
+            checkpoint_if_due(session, runtime.signer, runtime.settings.evidence_checkpoint_every)
         checkpoint(runtime.engine, truncate=True)
         progress.advance(len(batch))
 

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from api.deps import RuntimeDep
-from api.review.web import FormUserDep, PageForbidden, ReaderDep, render
+from api.review.web import FormUserDep, PageForbidden, ReaderDep, render, sign_if_due
 from fraud.cases import (
     add_note,
     add_orders,
@@ -103,6 +103,7 @@ def open_case_from_order(
     except FraudError as exc:
         return render(request, "review/error.html", user, status_code=exc.status,
                       title="Case not opened", message=exc.message)
+    sign_if_due(runtime)
     return RedirectResponse(f"/review/cases/{case.id}?done=opened", status_code=303)
 
 
@@ -161,6 +162,7 @@ def change_case(
                 raise InvalidInput("change: one of orders, status, owner, note")
     except FraudError as exc:
         return _page(request, runtime, user, case_id, status_code=exc.status, error=exc.message)
+    sign_if_due(runtime)
     return RedirectResponse(f"/review/cases/{case_id}?done={change}", status_code=303)
 
 
@@ -189,6 +191,7 @@ def download_export(
             return _page(request, runtime, user, case_id, status_code=exc.status,
                          error=exc.message)
         data = _zipped(folder)
+    sign_if_due(runtime)
     return Response(
         data, media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="case-{case_id}.zip"'},

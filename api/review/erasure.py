@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import RuntimeDep
-from api.review.web import FormUserDep, PageForbidden, ReaderDep, render
+from api.review.web import FormUserDep, PageForbidden, ReaderDep, render, sign_if_due
 from fraud.errors import FraudError, InvalidInput
 from fraud.privacy.erase import erase_customer
 from fraud.review.roles import Permission, can
@@ -55,6 +55,7 @@ def erase(
     except FraudError as exc:
         return render(request, "review/erase.html", user, status_code=exc.status,
                       error=exc.message, email=email, customer_id=customer_id)
+    sign_if_due(runtime)
     words = (f"Erased: {done.orders} orders pseudonymised, {done.customers} evidence keys "
              f"destroyed, {done.sealed_parts} sealed parts deleted; recorded as evidence "
              f"record {done.evidence_seq}.")

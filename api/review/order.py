@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import RuntimeDep
 from api.review.cases import order_case_context
-from api.review.web import FormUserDep, PageForbidden, ReaderDep, render
+from api.review.web import FormUserDep, PageForbidden, ReaderDep, render, sign_if_due
 from fraud.errors import FraudError, InvalidInput, NotFound
 from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
 from fraud.review.contacts import Channel, ContactIn, ContactResult
@@ -118,6 +118,7 @@ def act_on_order(
     except (FraudError, InvalidInput) as exc:
         return _page(request, runtime, user, order_id, status_code=exc.status,
                      error=exc.message, reason=reason)
+    sign_if_due(runtime)
     hook = Webhook.from_settings(runtime.settings)
     if hook is not None and done.outcome is not None:  # a final decision: tell the shop
         notify_in_background(hook, runtime.sessions, done)
