@@ -39,6 +39,11 @@ RESOURCE = "contacts"
 LINK_KINDS = ("account", "email", "phone", "device", "address", "card", "ip")
 """Keys through which a denied order links to this one, in the order reasons name them."""
 
+KEY_COLUMNS = {"account": "account_id", "email": "email_key", "phone": "phone_key",
+               "device": "device_key", "address": "address_key", "card": "card_key",
+               "ip": "ip_key"}
+"""Each linking kind's column in the store's ``orders`` table."""
+
 
 def customer_key(account_id: str | None, email_key: str) -> str:
     """Who a contact is about: the account, or for a guest checkout the normalised e-mail

@@ -98,10 +98,23 @@ verification_contacts = Table(
     Column("actor", String(64), nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "customer_key", "contacted_at"),
-    # scoring reads the denials known before an order (migration 0007)
-    Index(None, "result", "recorded_at"),
 )
 """The customer's contact log: a reviewer's verification calls and e-mails and their results."""
+
+contact_keys = Table(
+    "contact_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", Integer,
+           ForeignKey("verification_contacts.id", ondelete="CASCADE"), nullable=False),
+    order_ref(),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(400), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "kind", "value", "recorded_at"),
+)
+"""The linking keys of each order whose customer denied placing it (migration 0007): scoring
+finds the denials sharing a key with an order in a few index probes, however many there are."""
 
 webhook_outbox = Table(
     "webhook_outbox",

@@ -170,3 +170,28 @@ def test_online_scoring_reads_denials_from_the_store_and_batch_agrees(runtime):
                          created_at="2026-11-21T09:30:00+01:00")
     assert contact_features(keys, earlier.order_id, earlier.created_at,
                             SqlContacts(runtime.engine).lookup(keys, earlier.created_at)) == EMPTY
+
+
+def test_after_erasure_a_denial_links_nothing_and_the_log_forgets_the_customer(runtime):
+    from holding import hold
+    from sqlalchemy import select
+
+    from fraud.privacy.erase import erase_customer
+    from fraud.store.contact_history import SqlContacts
+    from fraud.store.review_tables import verification_contacts
+
+    with runtime.sessions() as session:
+        victim = hold(session, **guest(customer={"email": "victim@example.org"}))
+    _record(runtime, victim, "denied", datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+    later = make_order(**{**STRANGER, "device_id": "dev-7f3a9c2e41b8"},
+                       created_at=(datetime.now(UTC) + timedelta(seconds=1)).isoformat())
+    keys = order_keys(later)
+    view = SqlContacts(runtime.engine)
+    assert contact_features(keys, later.order_id, later.created_at,
+                            view.lookup(keys, later.created_at))["linked_denied_orders"] == 1
+    with runtime.sessions() as session:
+        erase_customer(session, email="victim@example.org", by="dpo")
+        [row] = session.execute(select(verification_contacts)).all()
+    assert "victim" not in row.customer_key and row.reason == "[erased]"
+    assert contact_features(keys, later.order_id, later.created_at,
+                            view.lookup(keys, later.created_at)) == EMPTY

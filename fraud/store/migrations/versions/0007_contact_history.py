@@ -1,8 +1,9 @@
-"""Contacts as history and a webhook outbox: an index on denied contacts, pending calls.
+"""Contacts as history and a webhook outbox: the keys of denied orders, pending calls.
 
-``verification_contacts (result, recorded_at)`` lets scoring read the denials known
-before an order; ``webhook_outbox`` keeps each webhook call until it is delivered or
-given up, so a call in flight when the service stops is sent again on the next start.
+``contact_keys`` holds the linking keys of each order whose customer denied placing it, so
+scoring finds the denials sharing a key with an order by index; ``webhook_outbox`` keeps
+each webhook call until it is delivered or given up, so a call in flight when the service
+stops is sent again on the next start.
 
 Revision ID: 0007
 Revises: 0006
@@ -23,10 +24,26 @@ Time = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    op.create_table(
+        "contact_keys",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(400), nullable=False),
+        sa.Column("recorded_at", Time, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contact_id"], ["verification_contacts.id"],
+            name="fk_contact_keys_contact_id_verification_contacts", ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.order_id"], name="fk_contact_keys_order_id_orders",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_contact_keys"),
+    )
     op.create_index(
-        "ix_verification_contacts_result_recorded_at",
-        "verification_contacts",
-        ["result", "recorded_at"],
+        "ix_contact_keys_kind_value_recorded_at", "contact_keys", ["kind", "value", "recorded_at"]
     )
     op.create_table(
         "webhook_outbox",
@@ -48,5 +65,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("webhook_outbox")
-    op.drop_index("ix_verification_contacts_result_recorded_at",
-                  table_name="verification_contacts")
+    op.drop_table("contact_keys")
