@@ -130,6 +130,7 @@ def test_search_and_filters_find_the_one_match_among_all_held_orders(session):
     assert oldest not in [r.order_id for r in pages[0].rows]
     for sort in Sort:
         assert ids(session, search="ängström", limit=5, sort=sort) == [oldest]
+        assert ids(session, search="NGSTR", limit=5, sort=sort) == [oldest]  # ASCII part
         assert ids(session, min_amount=1000, limit=5, sort=sort) == [oldest]
         assert ids(session, max_score=41, limit=5, sort=sort) == [oldest]
         assert ids(session, min_amount=1000, max_score=45, search="zoë", limit=5,
