@@ -38,6 +38,7 @@ from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
 from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
+from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
 from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
@@ -292,7 +293,7 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(settings=self.settings, geo=self.geo, history=self.history,
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine),
                        extras=contact_extras(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
@@ -308,22 +309,19 @@ class Runtime:
         configured, the candidate set is decided on the same features and stored
         apart; it never changes the answer.
         """
+        with self.store_call():  # the account's events first: one connection at a time
+            events = order_events(self.engine, order)
         with self.store_call(), raw_connection(self.engine) as conn:
             existing = repository.find_retry(conn, order)
             if existing is not None:
                 return existing
-            ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn),
+            ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events,
                           extras=contact_extras(conn))
             scored = self._score(order, ctx)
             with timed("store_write"):
                 stored = repository.save_decision(
-                    conn,
-                    order,
-                    scored.decision,
-                    scored.features.values,
-                    fx_rates=self.settings.fx_rates,
-                    sources=self.evidence_sources(),
-                )
+                    conn, order, scored.decision, scored.features.values,
+                    fx_rates=self.settings.fx_rates, sources=self.evidence_sources())
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
