@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.review import admin, auth, cases, erasure, order, queue
+from api.review import admin, auth, cases, dashboard, erasure, order, queue
 from api.review.headers import ReviewSecurityHeaders
 from api.review.web import PageForbidden, SignInRequired, login_url, render
 from fraud.review.bootstrap import announcement, first_users
@@ -25,7 +25,7 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 
 def install(app: FastAPI) -> None:
     app.mount("/review/static", StaticFiles(directory=STATIC), name="review-static")
-    for module in (auth, queue, order, admin, cases, erasure):
+    for module in (auth, queue, order, admin, dashboard, cases, erasure):
         app.include_router(module.router, include_in_schema=False)
     app.add_middleware(ReviewSecurityHeaders)
 

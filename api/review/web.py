@@ -123,7 +123,13 @@ def _require(user: SignedIn, permission: Permission) -> None:
         raise PageForbidden(exc.message) from None
 
 
+def dashboard_viewer(user: UserDep) -> SignedIn:
+    _require(user, Permission.SEE_DASHBOARD)
+    return user
+
+
 ReaderDep = Annotated[SignedIn, Depends(reader)]
+DashboardDep = Annotated[SignedIn, Depends(dashboard_viewer)]
 AdminDep = Annotated[SignedIn, Depends(admin)]
 
 
@@ -158,6 +164,7 @@ def render(
         "user": user,
         "can_act": user is not None and can(user.user.role, Permission.ACT),
         "is_admin": user is not None and can(user.user.role, Permission.MANAGE_USERS),
+        "sees_dashboard": user is not None and can(user.user.role, Permission.SEE_DASHBOARD),
         "age": age,
     }
     return templates.TemplateResponse(

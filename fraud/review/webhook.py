@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity import wait_exponential as exponential
 
+from fraud.monitoring.tallies import WEBHOOK_FAILURE, tally
 from fraud.review.actions import Done
 from fraud.settings import Settings
 from fraud.store.review_tables import webhook_deliveries, webhook_outbox
@@ -208,6 +209,8 @@ def _deliver_and_finish(hook: Webhook, sessions: Callable[[], Session], call: Pe
 
 def _log(sessions: Callable[[], Session], call: Pending, attempt: int, result: str,
          status: int | None, error: str | None) -> None:
+    if result != "delivered":
+        tally(WEBHOOK_FAILURE, result)
     with sessions() as session:
         session.execute(insert(webhook_deliveries).values(
             order_id=call.order_id, event=EVENT, attempt=attempt, result=result,
