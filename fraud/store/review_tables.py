@@ -113,7 +113,7 @@ contact_keys = Table(
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "kind", "value", "recorded_at"),
 )
-"""The linking keys of each order whose customer denied placing it (migration 0008): scoring
+"""The linking keys of each order whose customer denied placing it (migration 0009): scoring
 finds the denials sharing a key with an order in a few index probes, however many there are."""
 
 webhook_outbox = Table(
@@ -129,4 +129,4 @@ webhook_outbox = Table(
     Column("finished_at", UTCDateTime),
     Index(None, "finished_at"),
 )
-"""Webhook calls not yet finished (migration 0008): what a stop in mid-delivery leaves."""
+"""Webhook calls not yet finished (migration 0009): what a stop in mid-delivery leaves."""

@@ -5,8 +5,8 @@ scoring finds the denials sharing a key with an order by index; ``webhook_outbox
 each webhook call until it is delivered or given up, so a call in flight when the service
 stops is sent again on the next start.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
