@@ -16,7 +16,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from cachetools import TTLCache
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,12 +29,15 @@ from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.monitoring.drift_check import DriftWatch, check_recent_drift
 from fraud.monitoring.stages import timed
+from fraud.replay.challenger import ChallengerRunner
+from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
 from fraud.schema import Order
 from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
+from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
@@ -43,9 +46,6 @@ from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
 from fraud.store.watchdog import ConnectionWatchdog
-
-if TYPE_CHECKING:  # imported where used: backtests' pandas would load at every start
-    from fraud.replay.shadow import ShadowRunner
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class Runtime:
     geo: Any | None = None
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
+    challenger: ChallengerRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
     signer: Signer | None = None
     drift: DriftWatch | None = None
@@ -122,8 +123,6 @@ class Runtime:
             problems["model"] = error.message
         shadow = None
         if settings.shadow_rules_path is not None:
-            from fraud.replay.shadow import ShadowRunner
-
             try:
                 shadow = ShadowRunner.from_path(settings.shadow_rules_path)
             except FraudError as exc:
@@ -137,6 +136,7 @@ class Runtime:
             geo=geo,
             models=models,
             shadow=shadow,
+            challenger=ChallengerRunner.from_settings(settings),
             problems=problems,
             signer=Signer.load_or_create(settings.resolved_evidence_key_path),
             watchdog=watchdog,
@@ -196,8 +196,6 @@ class Runtime:
         path = self.settings.shadow_rules_path
         if path is None:
             return "none configured"
-        from fraud.replay.shadow import ShadowRunner
-
         try:
             shadow = ShadowRunner.from_path(path)
         except FraudError as exc:
@@ -300,14 +298,15 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine))
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine),
+                       extras=contact_extras(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
         decision, a different order under a stored id raises Conflict. The retry check and
         history share one pooled connection; the write goes to the group-commit writer
         (answers after its commit) or is committed on it (``FRAUD_WRITE_MODE``). Shadow
-        rules are decided on the same features and stored apart, never changing the answer.
+        rules and a challenger decide on the same features, stored apart, never the answer.
         """
         sources = self.evidence_sources()
         with self.store_call():  # the account's events first: one connection at a time
@@ -317,7 +316,8 @@ class Runtime:
                 existing = repository.find_retry(conn, order)
                 if existing is not None:
                     return existing
-                ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events)
+                ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events,
+                              extras=contact_extras(conn))
                 scored = self._score(order, ctx)
                 if self.writer is None:
                     with timed("store_write"):
@@ -331,9 +331,13 @@ class Runtime:
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
-        if stored.created and self.shadow is not None:
+        if stored.created and (self.shadow is not None or self.challenger is not None):
             with self.store_call(), self.sessions() as session:
-                self.shadow.record(session, order, self.context(), scored)
+                if self.shadow is not None:
+                    self.shadow.record(session, order, self.context(), scored)
+                if self.challenger is not None:  # scored in shadow, stored, never acting
+                    self.challenger.record(session, order, self.context(),
+                                           self.rulebook.current, scored)
         return stored
 
     def _score(self, order: Order, ctx: Context) -> Scored:
@@ -443,13 +447,10 @@ class Runtime:
             )
         checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
         model = self.models.current if self.models is not None else None
-        checks["model"] = (
-            model.version
-            if model
-            else (
-                self.models.problem if self.models and self.models.problem else "none (rules only)"
-            )
-        )
+        problem = self.models.problem if self.models is not None else None
+        checks["model"] = model.version if model else (problem or "none (rules only)")
+        if self.challenger is not None and self.challenger.holder.current is not None:
+            checks["challenger_model"] = self.challenger.status()
         if self.drift is not None:
             checks["model_drift"] = self.drift.status()
         degraded = self.geo is None or self.model_unavailable() or self.store_full is not None
