@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.evidence import Signer, checkpoint_due, write_checkpoint
+from fraud.featurestore import FollowedHistory
 from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
@@ -72,6 +73,8 @@ class Runtime:
     drift: DriftWatch | None = None
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
+    # history kept in memory (FRAUD_HISTORY_BACKEND=memory); None: read from the store
+    features: FollowedHistory | None = None
     # why the last write failed for lack of space; cleared by the next write that succeeds
     store_full: str | None = None
     _accepted_keys: TTLCache[str, str] = field(
@@ -137,6 +140,9 @@ class Runtime:
             probe=probe,
         )
         runtime._start_checkpointer()
+        if settings.history_backend == "memory":
+            runtime.features = FollowedHistory(settings.fx_rates)
+            runtime.features.rebuild_in_background(engine)
         return runtime
 
     def _start_checkpointer(self) -> None:
@@ -310,7 +316,8 @@ class Runtime:
             existing = repository.find_retry(conn, order)
             if existing is not None:
                 return existing
-            ctx = Context(settings=self.settings, geo=self.geo, history=SqlHistory(conn))
+            history = self.features.view(conn) if self.features else SqlHistory(conn)
+            ctx = Context(settings=self.settings, geo=self.geo, history=history)
             scored = self._score(order, ctx)
             with timed("store_write"):
                 stored = repository.save_decision(

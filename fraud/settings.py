@@ -239,6 +239,12 @@ class Settings(BaseSettings):
         description="Redis URL (`redis://host:6379/0`) holding the rate-limit counters, shared by "
         "every worker and host using it. Default: counters in each process's memory.",
     )
+    history_backend: Literal["memory", "store"] = Field(
+        "memory",
+        description="Where scoring reads an order's history: `memory` (a feature store in each "
+        "process, rebuilt from the store at start and caught up with it before every look-up; "
+        "docs/performance.md) or `store` (two SQL queries per order).",
+    )
     review_admin_password: SecretStr | None = Field(
         None,
         description="Password of the first admin (`admin`) created on a store without users. "
