@@ -30,7 +30,7 @@ GAP_SECONDS = 30.0
 """How long an id skipped over is looked for again; far above any scoring transaction."""
 
 MAX_GAPS = 1000
-NO_END = 2**62
+NO_END = 2**31 - 1  # the largest Integer key on every backend
 
 
 @per_dialect
