@@ -38,7 +38,7 @@ def batch_context(settings: Settings, history: MemoryHistory, skip: Iterable[str
 
     ``skip`` names signals the source data cannot support (see ``fraud import``).
     """
-    from fraud.runtime import load_geo
+    from fraud.geo import load_geo
 
     return Context(
         settings=settings, geo=load_geo(settings, {}), history=history, skip=frozenset(skip)

@@ -108,6 +108,8 @@ class Runtime:
         probe = StoreProbe(engine, answer_within=settings.ready_check_seconds,
                            remember=settings.ready_check_seconds, guard=watchdog.guarding)
         problems: dict[str, str] = {}
+        from fraud.geo import load_geo
+
         geo = load_geo(settings, problems)
         # Postal and city tables take seconds to load: pay that at start, not on an order.
         from fraud.places import warm_up
@@ -491,14 +493,3 @@ def _clock() -> float:
 
 def _key_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:
-    from fraud.geo import GeoLocator
-
-    try:
-        return GeoLocator.from_settings(settings)
-    except FraudError as exc:
-        log.warning("geo database unavailable: %s", exc.message)
-        problems["geo"] = exc.message
-        return None
