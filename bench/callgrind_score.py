@@ -1,0 +1,108 @@
+"""Instructions per scored order, counted by callgrind: a figure the machine's load does
+not move (timings on the shared 2-core machine moved by ±40 % between runs).
+
+Runs itself under ``valgrind --tool=callgrind --instr-atstart=no``: the child starts a
+``Runtime`` on a copy of a bulk-loaded store (``bench/million_store.py``), waits for the
+history feature store when there is one, scores ``--warm`` orders, then instrumentation
+is switched on (``callgrind_control -i on``) for ``--orders`` more ``parse_order`` +
+``Runtime.score`` calls, and the child exits. Prints the instructions counted divided by
+the orders scored.
+
+    .venv/bin/python bench/callgrind_score.py [--store var/bench/callgrind.sqlite]
+        [--store-orders 20000] [--orders 50] [--warm 50]
+
+``PYTHONPATH=<another checkout>`` counts that checkout's code the same way (the child
+only uses ``Runtime.start``, ``Runtime.score`` and ``parse_order``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_STORE = ROOT / "var" / "bench" / "callgrind.sqlite"
+
+
+def driver(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(ROOT))
+    from bench.million_store import ensure_store
+
+    _, next_orders = ensure_store(args.store, args.store_orders)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "run.sqlite"
+        shutil.copyfile(args.store, copy)
+        go, out = Path(scratch) / "go", Path(scratch) / "callgrind.out"
+        child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            ["valgrind",  # noqa: S607 - found on PATH like any tool "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+             sys.executable, __file__, "--child", str(copy), str(next_orders), str(go),
+             str(args.orders), str(args.warm)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert child.stdout is not None
+        for line in child.stdout:
+            print("  child:", line.rstrip(), flush=True)
+            if line.startswith("READY"):
+                subprocess.run(  # noqa: S603 - a pid we started
+                    ["callgrind_control", "-i", "on", str(child.pid)],  # noqa: S607
+                    check=True, capture_output=True)
+                go.touch()
+        child.wait()
+        if child.returncode != 0:
+            raise SystemExit(f"the child failed:\n{child.stderr.read() if child.stderr else ''}")
+        text = out.read_text(errors="replace")
+        found = re.search(r"^summary:\s+(\d+)", text, re.MULTILINE) or re.search(
+            r"^totals:\s+(\d+)", text, re.MULTILINE)
+        if found is None:
+            raise SystemExit("no instruction total in callgrind's output")
+        total = int(found.group(1))
+        print(f"{total:,} instructions for {args.orders} scored orders: "
+              f"{total / args.orders:,.0f} per order (parse_order + Runtime.score)")
+
+
+def child(store: str, next_orders: str, go: str, n: int, warm: int) -> None:
+    from fraud.runtime import Runtime
+    from fraud.schema import parse_order
+    from fraud.settings import Settings
+
+    runtime = Runtime.start(Settings(data_dir=Path(store).parent,
+                                     database_url=f"sqlite:///{store}", _env_file=None))
+    features = getattr(runtime, "features", None)
+    if features is not None:
+        features.wait_ready()
+    lines = Path(next_orders).read_text().splitlines()[: warm + n]
+    bodies = [json.dumps({**json.loads(line), "order_id": f"CG-{i}"}).encode()
+              for i, line in enumerate(lines)]
+    for body in bodies[:warm]:
+        runtime.score(parse_order(body))
+    print("READY", flush=True)
+    while not Path(go).exists():
+        time.sleep(0.05)
+    for body in bodies[warm:]:
+        runtime.score(parse_order(body))
+    os._exit(0)  # no teardown inside the count
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        store, next_orders, go, n, warm = sys.argv[2:7]
+        child(store, next_orders, go, int(n), int(warm))
+        return
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument("--store-orders", type=int, default=20_000)
+    parser.add_argument("--orders", type=int, default=50)
+    parser.add_argument("--warm", type=int, default=50)
+    driver(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
