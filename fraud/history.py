@@ -53,14 +53,14 @@ whole history on every order."""
 LINKING_KINDS = ("ip", "email", "phone", "device", "address", "card")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PastOutcome:
     order_id: str
     outcome: Outcome
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the feature store holds many
 class PastOrder:
     """What history keeps of one earlier order: its time, keys, amount and countries.
 

@@ -14,6 +14,7 @@ the ids skipped over as *gaps* and reads them again until they turn up or
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,14 +127,22 @@ def outcomes_after(
 
 
 def _past(r: Any, time_out: Any) -> PastOrder:
+    # One string object per distinct value (the feature store holds a key's value once
+    # for all its orders, not once per row read)
     return PastOrder(
         order_id=r[1],
         created_at=time_out(r[2]),
         keys=OrderKeys(
-            account=r[3], ip=r[4], email=r[5], phone=r[6], device=r[7], address=r[8], card=r[9]
+            account=_shared(r[3]), ip=sys.intern(r[4]), email=sys.intern(r[5]),
+            phone=_shared(r[6]), device=_shared(r[7]), address=sys.intern(r[8]),
+            card=_shared(r[9]),
         ),
         amount_eur=r[10],
-        shipping_country=r[11],
-        billing_country=r[12],
-        card_country=r[13],
+        shipping_country=sys.intern(r[11]),
+        billing_country=sys.intern(r[12]),
+        card_country=_shared(r[13]),
     )
+
+
+def _shared(value: str | None) -> str | None:
+    return None if value is None else sys.intern(value)
