@@ -219,3 +219,32 @@ def test_memory_and_store_backends_score_alike(
     finally:
         for runtime in runtimes:
             runtime.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_two_services_on_one_store_see_each_others_orders_and_outcomes(
+    backend: str, new_database: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Two runtimes (two workers or hosts: each its own feature store) on one store;
+    orders scored by one, at once or in turn, count for the other's next order."""
+    url = new_database(backend)
+    one, two = (_runtime(url, tmp_path / name, "memory") for name in ("one", "two"))
+    try:
+        shared = {"ip_address": "198.51.100.9", "device_id": "dev-two"}
+
+        def score(i: int) -> Any:
+            runtime = (one, two)[i % 2]
+            return runtime.score(make_order(order_id=f"TWO-{i}", created_at=at(minutes=i),
+                                            **shared))
+
+        results, errors = at_once(6, score)
+        assert errors == [] and len(results) == 6
+        first = one.score(make_order(order_id="TWO-a", created_at=at(hours=1), **shared))
+        assert first.features["ip_orders_24h"] == 6
+        two.record_outcome("TWO-0", fraud.history.Outcome.CHARGEBACK, T0 + timedelta(hours=2))
+        second = one.score(make_order(order_id="TWO-b", created_at=at(hours=3), **shared))
+        assert second.features["ip_orders_24h"] == 7
+        assert second.features["linked_fraud_weight"] > first.features["linked_fraud_weight"]
+    finally:
+        one.close()
+        two.close()
