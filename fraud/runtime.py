@@ -250,6 +250,8 @@ class Runtime:
         if self.drift is not None:
             self.drift.stop()
         self._stop_checkpoints.set()
+        if self.features is not None:
+            self.features.stop()
         if self.watchdog is not None:
             self.watchdog.close()
         if self.probe is not None:

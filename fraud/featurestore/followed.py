@@ -45,7 +45,12 @@ class FollowedHistory:
         self._outcomes = FeedPosition()
         self._sync = threading.Lock()
         self._ready = threading.Event()
+        self._stop = threading.Event()
         self.rebuild_seconds: float | None = None
+
+    def stop(self) -> None:
+        """Stop a rebuild in progress (the service is closing)."""
+        self._stop.set()
 
     @property
     def ready(self) -> bool:
@@ -71,6 +76,8 @@ class FollowedHistory:
                     progress(total)
                 if n < BATCH:
                     break
+                if self._stop.is_set():
+                    return total
         self.rebuild_seconds = time.perf_counter() - start
         self._ready.set()
         log.info("history feature store rebuilt from %d orders in %.1f s (%s)",
@@ -82,7 +89,9 @@ class FollowedHistory:
             try:
                 self.rebuild(engine)
             except Exception:  # look-ups keep going to the store
-                log.exception("history feature store not rebuilt; history is read from the store")
+                if not self._stop.is_set():  # not merely the store closed under it
+                    log.exception("history feature store not rebuilt; history is read from "
+                                  "the store")
 
         thread = threading.Thread(target=run, name="featurestore-rebuild", daemon=True)
         thread.start()
