@@ -148,6 +148,37 @@ def test_bounded_memory_answers_exactly_or_not_at_all(small_limits: None) -> Non
         assert bounded.lookup_exact(keys, end, end - WINDOW) == full.lookup(keys, end, end - WINDOW)
 
 
+def test_entries_past_the_horizon_are_forgotten_and_old_lookups_go_to_the_store() -> None:
+    """Orders over two years on keys that go quiet: the sweep frees what a look-up "now"
+    never reads, and an order from before the cut-off is refused, not answered wrongly."""
+    orders = [
+        make_order(order_id=f"Y-{i}", created_at=at(days=-730 + 10 * i),
+                   customer={"account_id": None, "account_created_at": None,
+                             "email": f"quiet{i}@example.nl"},
+                   ip_address=f"192.0.2.{i % 40}", device_id=None)
+        for i in range(74)
+    ]
+    full = MemoryHistory.from_orders(orders, fx_rates=FX)
+    bounded = BoundedMemoryHistory(FX)
+    for order in orders:
+        bounded.add(order)
+    newest = max(o.created_at for o in orders)
+    assert bounded.newest == newest
+    cutoff = newest - fraud.featurestore.memory.HORIZON - timedelta(days=1)
+    assert bounded.forget_before(cutoff) > 0
+    assert len(bounded) < len(orders)
+    for order in orders:
+        keys = order_keys(order)
+        later = newest + timedelta(hours=1)
+        assert bounded.lookup_exact(keys, later, later - WINDOW) == full.lookup(
+            keys, later, later - WINDOW)
+        t = order.created_at
+        found = bounded.lookup_exact(keys, t, t - WINDOW)
+        assert found is None or found == full.lookup(keys, t, t - WINDOW)
+        if t < cutoff:
+            assert found is None
+
+
 def test_an_outcome_reported_twice_counts_once_in_memory() -> None:
     order = make_order(created_at=at())
     memory = BoundedMemoryHistory(FX)

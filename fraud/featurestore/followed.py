@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from fraud.domain import Outcome
 from fraud.featurestore.memory import BoundedMemoryHistory
 from fraud.history import HistorySnapshot
 from fraud.keys import OrderKeys
+from fraud.links import HORIZON
 from fraud.store.feed import FeedPosition, orders_after, outcomes_after
 from fraud.store.history import SqlHistory
 from fraud.store.statements import RawConnection, raw_connection
@@ -34,6 +35,12 @@ log = logging.getLogger(__name__)
 
 BATCH = 5000
 """Rows per read while rebuilding; the lock is held for one batch at a time."""
+
+SWEEP_SECONDS = 600.0
+"""How often linking-key entries past the horizon are forgotten (in a thread)."""
+SWEEP_MARGIN = timedelta(days=1)
+"""Kept beyond the horizon: an order up to a day older than the latest is still answered
+from memory."""
 
 
 class FollowedHistory:
@@ -46,6 +53,8 @@ class FollowedHistory:
         self._sync = threading.Lock()
         self._ready = threading.Event()
         self._stop = threading.Event()
+        self._sweeping = threading.Lock()
+        self._swept_at = time.monotonic()
         self.rebuild_seconds: float | None = None
 
     def stop(self) -> None:
@@ -78,6 +87,7 @@ class FollowedHistory:
                     break
                 if self._stop.is_set():
                     return total
+        self.sweep()
         self.rebuild_seconds = time.perf_counter() - start
         self._ready.set()
         log.info("history feature store rebuilt from %d orders in %.1f s (%s)",
@@ -96,6 +106,23 @@ class FollowedHistory:
         thread = threading.Thread(target=run, name="featurestore-rebuild", daemon=True)
         thread.start()
         return thread
+
+    def sweep(self) -> int:
+        """Forget linking-key entries a horizon (and a day) before the latest order."""
+        newest = self.memory.newest
+        if newest is None or not self._sweeping.acquire(blocking=False):
+            return 0
+        try:
+            self._swept_at = time.monotonic()
+            return self.memory.forget_before(newest - HORIZON - SWEEP_MARGIN)
+        finally:
+            self._sweeping.release()
+
+    def sweep_if_due(self) -> None:
+        """Start a sweep in a thread every :data:`SWEEP_SECONDS`; never on the caller's time."""
+        if time.monotonic() - self._swept_at > SWEEP_SECONDS and not self._sweeping.locked():
+            self._swept_at = time.monotonic()
+            threading.Thread(target=self.sweep, name="featurestore-sweep", daemon=True).start()
 
     def catch_up(self, conn: RawConnection) -> int:
         """Apply what the store committed since the last call; returns orders read."""
@@ -156,6 +183,7 @@ class FollowedView:
         if followed.ready:
             with self._conn.savepoint("feature_feed"):
                 followed.catch_up(self._conn)
+            followed.sweep_if_due()
             found = followed.memory.lookup_exact(keys, before, since)
             if found is not None:
                 self.answered_from = "memory"

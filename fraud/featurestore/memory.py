@@ -57,6 +57,8 @@ class BoundedMemoryHistory(MemoryHistory):
         self.lock = threading.RLock()
         self._refs: dict[str, int] = {}  # order id -> how many key lists hold it
         self._dropped: dict[tuple[str, str], Entry] = {}  # key -> newest entry dropped
+        self.newest: datetime | None = None  # the latest order time held
+        self._swept: datetime | None = None  # the newest linking-key entry a sweep forgot
 
     def add_past(self, past: PastOrder) -> PastOrder:
         with self.lock:
@@ -65,6 +67,8 @@ class BoundedMemoryHistory(MemoryHistory):
                 return known
             pairs = key_pairs(past.keys)
             super().add_past(past)
+            if self.newest is None or past.created_at > self.newest:
+                self.newest = past.created_at
             self._refs[past.order_id] = len(pairs)
             for pair in pairs:
                 entries = self._index[pair]
@@ -80,7 +84,7 @@ class BoundedMemoryHistory(MemoryHistory):
         self._dropped[pair] = max(gone[-1], self._dropped.get(pair, gone[-1]))
         tainted = self._tainted.get(pair)
         if tainted:
-            del tainted[: bisect.bisect_left(tainted, entries[0])]
+            del tainted[: bisect.bisect_left(tainted, entries[0]) if entries else len(tainted)]
         for _, order_id in gone:
             left = self._refs[order_id] - 1
             if left:
@@ -88,6 +92,35 @@ class BoundedMemoryHistory(MemoryHistory):
             else:
                 del self._refs[order_id], self._orders[order_id]
                 self._outcomes.pop(order_id, None)
+
+    def forget_before(self, cutoff: datetime, chunk: int = 10_000) -> int:
+        """Drop the entries of linking keys (not accounts) created before ``cutoff``.
+
+        A look-up at ``t`` reads a linking key back to ``t - HORIZON`` at most, so with
+        ``cutoff`` a horizon before the latest order they are never read "now"; a key that
+        sees no new orders would otherwise keep them for ever. Takes the lock for
+        ``chunk`` keys at a time. Returns the number of entries dropped.
+        """
+        dropped = 0
+        with self.lock:
+            pairs = [p for p in self._index if p[0] != "account"]
+        for start in range(0, len(pairs), chunk):
+            with self.lock:
+                for pair in pairs[start:start + chunk]:
+                    entries = self._index.get(pair)
+                    if not entries or entries[0][0] >= cutoff:
+                        continue
+                    n = bisect.bisect_left(entries, (cutoff,))
+                    newest_gone = entries[n - 1][0]
+                    if self._swept is None or newest_gone > self._swept:
+                        self._swept = newest_gone
+                    self._drop(pair, entries, n)
+                    if not entries:  # the watermark stands for it now
+                        del self._index[pair]
+                        self._tainted.pop(pair, None)
+                        self._dropped.pop(pair, None)
+                    dropped += n
+        return dropped
 
     def add_outcome_if_known(
         self, order_id: str, outcome: Outcome, at: datetime
@@ -129,14 +162,18 @@ class BoundedMemoryHistory(MemoryHistory):
         """Whether the latest ``limit`` entries under ``pair`` in ``[since, before)`` are all
         kept. Dropped entries are older than every kept one: they matter only when fewer
         than ``limit`` kept ones lie before ``before`` and a dropped one may lie after
-        ``since``."""
+        ``since`` (the newest dropped by count, or anything before the sweep's cut-off)."""
         dropped = self._dropped.get(pair)
-        if dropped is None:
+        swept = self._swept if pair[0] != "account" else None
+        if dropped is None and swept is None:
             return True
-        kept_before = bisect.bisect_left(self._index.get(pair, []), (before,))
-        if kept_before >= limit:
+        if bisect.bisect_left(self._index.get(pair, []), (before,)) >= limit:
             return True
-        return since is not None and dropped[0] < since
+        if since is None:
+            return False
+        if dropped is not None and dropped[0] >= since:
+            return False
+        return swept is None or since > swept
 
     def stats(self) -> dict[str, int]:
         """Sizes, for logs and benchmarks."""
