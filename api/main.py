@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import review
+from api import events, review
 from api.errors import install_error_handlers
 from api.limits import BodySizeLimit
 from api.metrics import install_metrics
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     app.include_router(score.router)
     app.include_router(orders.router)
+    app.include_router(events.router)
     app.include_router(health.router)
     review.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -87,6 +87,10 @@ SIGNALS_UNAVAILABLE = Counter(
 )
 OUTCOMES = Counter("fraud_outcomes_reported", "Outcomes the order service reported",
                    ["outcome"])
+ACCOUNT_EVENTS = Counter(
+    "fraud_account_events", "Account events stored (retries not counted), by type and "
+    "decision (`none` for a type without a rule set)", ["type", "decision"],
+)
 
 
 @cache
@@ -108,6 +112,12 @@ class PrometheusStages:
 
 def metrics_on() -> bool:
     return isinstance(stage_observer(), PrometheusStages)
+
+
+def observe_account_event(event_type: str, decision: str | None) -> None:
+    """Count a newly stored account event: both labels come from fixed sets."""
+    if metrics_on():
+        _child(ACCOUNT_EVENTS, event_type, decision or "none").inc()
 
 
 def observe_decision(decision: Decision) -> None:

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         None,
         description="Rules YAML file. Default: the rules shipped in `fraud/rules/default.yaml`.",
     )
+    event_rules_dir: Path | None = Field(
+        None,
+        description="Folder of account event rules, one `<event type>.yaml` per scored type. "
+        "Default: the rules shipped in `fraud/rules/events/` (docs/events.md).",
+    )
     shadow_rules_path: Path | None = Field(
         None,
         description="Candidate rules YAML decided beside the live rules on every scored order "

@@ -13,6 +13,7 @@ from fraud.cli import (
     case,
     db,
     drift,
+    events,
     evidence,
     imports,
     model,
@@ -47,6 +48,7 @@ models.app.command("drift", help=drift.drift_command.__doc__)(drift.drift_comman
 app.add_typer(models.app, name="models")
 app.add_typer(imports.app, name="import")
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(events.app, name="events")
 app.add_typer(case.app, name="case")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(users.app, name="users")

@@ -34,7 +34,8 @@ def privacy_erase(
         except FraudError as exc:
             raise fail(exc.message) from None
     typer.echo(f"erased: {done.orders} orders, {done.customers} evidence keys destroyed, "
-               f"{done.sealed_parts} sealed parts deleted; recorded as record {done.evidence_seq}")
+               f"{done.sealed_parts} sealed parts deleted, {done.account_events} account events "
+               f"deleted; recorded as record {done.evidence_seq}")
 
 
 @app.command("export")
@@ -56,17 +57,20 @@ def privacy_export(
         typer.echo(text)
     else:
         out.write_text(text + "\n", encoding="utf-8")
-        note(f"wrote {len(data['orders'])} orders to {out}")
+        note(f"wrote {len(data['orders'])} orders and {len(data['account_events'])} account "
+             f"events to {out}")
 
 
 @app.command("purge")
 def privacy_purge(
     by: Annotated[str, typer.Option("--by", help="Who runs it")] = "retention",
 ) -> None:
-    """Pseudonymise orders older than FRAUD_RETENTION_DAYS that are in no case."""
+    """Pseudonymise orders older than FRAUD_RETENTION_DAYS that are in no case, and delete
+    account events older than that."""
     from fraud.privacy import purge
 
     settings = settings_or_exit()
     with open_session(settings) as session:
         done = purge(session, settings.retention_days, by=by)
-    typer.echo(f"purged {done.orders} orders placed before {done.cutoff:%Y-%m-%d %H:%M} UTC")
+    typer.echo(f"purged {done.orders} orders and {done.account_events} account events from "
+               f"before {done.cutoff:%Y-%m-%d %H:%M} UTC")

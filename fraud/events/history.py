@@ -28,7 +28,9 @@ class PastEvent:
     """What history keeps of one earlier account event.
 
     ``ip_country`` and the coordinates are where the IP was placed when the event arrived
-    (None when it could not be placed).
+    (None when it could not be placed). ``action`` is the event's own decision (``allow``,
+    ``challenge``, ``block``; None when its type is not decided): a login the service
+    challenged or blocked does not make its device or country the account's own.
     """
 
     event_id: str
@@ -40,6 +42,7 @@ class PastEvent:
     ip_country: str | None = None
     ip_latitude: float | None = None
     ip_longitude: float | None = None
+    action: str | None = None
 
 
 @runtime_checkable

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from fraud.schema import (
     Address,
@@ -58,10 +58,16 @@ UserAgent = Annotated[str, StringConstraints(max_length=1000), NoControlCharacte
 class AccountChange(_Strict):
     """The new value an account change set: which one depends on the event's type."""
 
-    email: Email | None = Field(None, description="The new e-mail (email_changed)")
-    phone: Phone | None = Field(None, description="The new phone (phone_changed)")
+    email: Email | None = Field(
+        None, description="The new e-mail (email_changed)", examples=["sanne@example.nl"]
+    )
+    phone: Phone | None = Field(
+        None, description="The new phone (phone_changed)", examples=["+31612345678"]
+    )
     address: Address | None = Field(
-        None, description="The added or changed address (address_added, address_changed)"
+        None, description="The added or changed address (address_added, address_changed)",
+        examples=[{"street": "Kerkstraat", "house_number": "12", "postal_code": "1017 GM",
+                   "city": "Amsterdam", "country": "NL"}],
     )
 
 
@@ -89,28 +95,39 @@ class AccountEvent(_Strict):
     ip_address: IpAddress = Field(
         description="The IP address the shop's front end saw", examples=["145.53.12.7"]
     )
-    user_agent: UserAgent | None = Field(None, description="The browser's User-Agent header")
+    user_agent: UserAgent | None = Field(
+        None, description="The browser's User-Agent header",
+        examples=["Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Firefox/133.0"],
+    )
     device_id: Identifier | None = Field(
         None, description="Device fingerprint from the shop's front end",
         examples=["dev-7f3a9c2e41b8"],
     )
     change: AccountChange | None = Field(
-        None, description="The new value, for the change events that set one"
+        None, description="The new value, for the change events that set one",
+        validate_default=True,
     )
 
-    @model_validator(mode="after")
-    def _change_fits_type(self) -> AccountEvent:
-        needed = _REQUIRED_CHANGE.get(self.type)
+    @field_validator("change")
+    @classmethod
+    def _change_fits_type(
+        cls, change: AccountChange | None, info: ValidationInfo
+    ) -> AccountChange | None:
+        # a field validator, not a model one: the 422 then names `change`, not the body
+        event_type = info.data.get("type")
+        if event_type is None:  # the type itself was refused; that error says enough
+            return change
+        needed = _REQUIRED_CHANGE.get(event_type)
         given = (
-            {k for k, v in self.change.model_dump().items() if v is not None}
-            if self.change is not None
+            {k for k, v in change.model_dump().items() if v is not None}
+            if change is not None
             else set()
         )
         if needed is None and given:
-            raise ValueError(f"a {self.type.value} event carries no change")
+            raise ValueError(f"a {event_type.value} event carries no change")
         if needed is not None and given != {needed}:
-            raise ValueError(f"a {self.type.value} event needs change.{needed} and nothing else")
-        return self
+            raise ValueError(f"a {event_type.value} event needs change.{needed} and nothing else")
+        return change
 
 
 def parse_event(data: object) -> AccountEvent:

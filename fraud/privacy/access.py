@@ -1,7 +1,8 @@
 """The customer's right of access: everything stored about them, as JSON.
 
 Found by e-mail (normalised). Holds each order as received, its decision with the
-reasons in words, its outcomes, and the personal parts of its evidence records.
+reasons in words, its outcomes, the personal parts of its evidence records, and the
+account events (logins, account changes) of the accounts the orders were placed on.
 Cases are not included: whether an ongoing investigation must be disclosed is the
 shop's decision, not this tool's. The request is recorded as evidence (without
 the data).
@@ -19,7 +20,7 @@ from fraud.evidence import append
 from fraud.evidence.reading import records_about
 from fraud.evidence.sealing import opened_data
 from fraud.keys import normalise_email
-from fraud.store import privacy_store
+from fraud.store import event_store, privacy_store
 from fraud.store.codecs import decision_to_dict
 from fraud.store.repository import get_stored_order
 
@@ -50,7 +51,11 @@ def export_customer_data(
         for r in records_about(session, [f"order:{o}" for o in order_ids], open_sealed=True)
         if r.sealed is not None
     ]
+    events = event_store.events_for_export(
+        session.connection(), privacy_store.accounts_of(session, order_ids)
+    )
     append(session, kind="access_export", subject="privacy", actor=by, at=at,
-           data={"orders": len(orders), "records": len(evidence)})
+           data={"orders": len(orders), "records": len(evidence), "account_events": len(events)})
     session.commit()
-    return {"exported_at": at.isoformat(), "orders": orders, "evidence_records": evidence}
+    return {"exported_at": at.isoformat(), "orders": orders, "evidence_records": evidence,
+            "account_events": events}

@@ -5,9 +5,10 @@ orders of every shop account that used the address) or by shop account.
 Erasure pseudonymises their stored orders and decisions
 (:mod:`fraud.privacy.pseudonym`), deletes the sealed personal parts of their
 evidence records and destroys their evidence keys; the records' hashed bodies
-are untouched, so the chain still verifies. The erasure is itself recorded, without
-the erased data. When one of their orders is in a case that is not closed, nothing
-is erased: the refusal is recorded and :class:`LegalHold` names the case.
+are untouched, so the chain still verifies. Their accounts' events (logins, account
+changes) are deleted. The erasure is itself recorded, without the erased data. When one
+of their orders is in a case that is not closed, nothing is erased: the refusal is
+recorded and :class:`LegalHold` names the case.
 
 Erasure first takes the chain's head lock, which every case change also takes (it
 appends a record): an order added to a case is either seen by the legal hold check
@@ -27,7 +28,7 @@ from fraud.evidence.chain import lock_chain
 from fraud.keys import normalise_email
 from fraud.privacy.pseudonym import token
 from fraud.privacy.scrub import pseudonymise_orders
-from fraud.store import case_store, privacy_store
+from fraud.store import case_store, event_store, privacy_store
 
 
 class LegalHold(Conflict):
@@ -44,6 +45,7 @@ class Erasure:
     customers: int
     sealed_parts: int
     evidence_seq: int
+    account_events: int = 0
 
 
 def erase_customer(
@@ -73,7 +75,9 @@ def erase_customer(
             order_ids += privacy_store.orders_of(session, account_id=account)
         order_ids = list(dict.fromkeys(order_ids))
     customers = privacy_store.customers_of(session, order_ids, identities)
-    if not order_ids and not customers:
+    accounts = sorted({i.removeprefix("account:") for i in identities if i.startswith("account:")})
+    events = event_store.count_account_events(session.connection(), accounts)
+    if not order_ids and not customers and not events:
         session.rollback()
         raise NotFound("no data is stored for that customer")
     held = [case_id for case_id, status in case_store.cases_holding(session, order_ids)
@@ -91,10 +95,11 @@ def erase_customer(
     pseudonymise_orders(session, order_ids)
     sealed = privacy_store.forget_sealed(session, order_ids, sorted(customers))
     privacy_store.destroy_keys(session, sorted(customers), at, token())
+    deleted = event_store.delete_account_events(session.connection(), accounts)
     record = append(
         session, kind="erasure", subject="privacy", actor=by, at=at,
         data={"orders": len(order_ids), "customers": sorted(customers),
-              "sealed_parts": sealed},
+              "sealed_parts": sealed, "account_events": deleted},
     )
     session.commit()
-    return Erasure(len(order_ids), len(customers), sealed, record.seq)
+    return Erasure(len(order_ids), len(customers), sealed, record.seq, deleted)

@@ -3,7 +3,8 @@
 Their decisions keep score, action and reason codes and their evidence records
 stay (the chain verifies); their personal data and the sealed personal parts of
 their records go. Customer keys stay (the customer may have newer orders). Runs in
-batches, one transaction and one evidence record each.
+batches, one transaction and one evidence record each. Account events older than the
+period are deleted at the end.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from fraud.evidence import append
 from fraud.evidence.chain import lock_chain, time_text
 from fraud.privacy.scrub import pseudonymise_orders
-from fraud.store import privacy_store
+from fraud.store import event_store, privacy_store
 
 BATCH = 500
 
@@ -25,6 +26,7 @@ BATCH = 500
 class Purged:
     orders: int
     cutoff: datetime
+    account_events: int = 0
 
 
 def purge(
@@ -47,4 +49,6 @@ def purge(
                      "sealed_parts": sealed})
         session.commit()
         total += len(order_ids)
-    return Purged(total, cutoff)
+    events = event_store.delete_events_before(session.connection(), cutoff)
+    session.commit()
+    return Purged(total, cutoff, events)

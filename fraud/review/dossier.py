@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from fraud.domain import Decision, Feature, FeatureValue, Outcome
 from fraud.errors import NotFound
 from fraud.links import CONTROL
+from fraud.review.account_events import EventLine, events_around
 from fraud.review.audit import AuditEntry, entries_for
 from fraud.review.contacts import Contact, contact_log, has_phone
 from fraud.review.states import ReviewState, get_state
@@ -101,6 +102,8 @@ class Dossier:
     features: dict[str, FeatureValue] = field(default_factory=dict)
     contacts: tuple[Contact, ...] = ()  # the customer's contact log, over all their orders
     has_phone: bool = False
+    # the account's logins and account changes around the order (fraud.review.account_events)
+    account_events: tuple[EventLine, ...] = ()
 
     @property
     def model_reasons(self) -> tuple[Any, ...]:
@@ -136,6 +139,10 @@ def dossier(session: Session, order_id: str) -> Dossier:
         features=features,
         contacts=tuple(contact_log(session, order_id)),
         has_phone=has_phone(session, order_id),
+        account_events=events_around(
+            session.connection(), stored.order.get("customer", {}).get("account_id"),
+            stored.created_at,
+        ),
     )
 
 

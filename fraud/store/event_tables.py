@@ -3,7 +3,7 @@
 One row per event: the event as received (canonical JSON), the columns history
 look-ups read without parsing JSON (account, time, type, IP, device, the IP's place),
 and the decision when the event type was scored. ``event_id`` is the primary key, so a
-retried event is stored once. Migration 0006 creates the table.
+retried event is stored once. Migration 0006 creates the table, 0007 adds ``features``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ account_events = Table(
     Column("rule_hits", Json),
     Column("rules_version", String(200)),
     Column("decided_at", UTCDateTime),
+    # the features the decision was made on (migration 0007): the review page and
+    # explanations read them, nothing recomputes them
+    Column("features", Json),
     Index(None, "account_id", "occurred_at"),
     Index(None, "ip_key", "occurred_at"),
     Index(None, "device_key", "occurred_at"),

@@ -58,7 +58,8 @@ def api_schema(served: tuple[FastAPI, str]) -> Any:
 
 # (method, path) of every operation the schema lists; a new one must be added here
 OPERATIONS = [("POST", "/v1/score"), ("GET", "/v1/orders/{order_id}"),
-              ("POST", "/v1/orders/{order_id}/outcome"), ("GET", "/healthz"), ("GET", "/readyz"),
+              ("POST", "/v1/orders/{order_id}/outcome"), ("POST", "/v1/events"),
+              ("GET", "/v1/events/{event_id}"), ("GET", "/healthz"), ("GET", "/readyz"),
               ("GET", "/metrics")]
 # health checks and metrics take no input: there is nothing to get wrong
 CASES = [(method, path, mode) for method, path in OPERATIONS
