@@ -25,6 +25,7 @@ from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.evidence import Signer, checkpoint_due, write_checkpoint
 from fraud.featurestore import FollowedHistory
+from fraud.geo import load_geo  # defined there; importable from here as before
 from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
@@ -108,8 +109,6 @@ class Runtime:
         probe = StoreProbe(engine, answer_within=settings.ready_check_seconds,
                            remember=settings.ready_check_seconds, guard=watchdog.guarding)
         problems: dict[str, str] = {}
-        from fraud.geo import load_geo
-
         geo = load_geo(settings, problems)
         # Postal and city tables take seconds to load: pay that at start, not on an order.
         from fraud.places import warm_up
