@@ -40,12 +40,14 @@ def driver(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "run.sqlite"
         shutil.copyfile(args.store, copy)
-        go, out = Path(scratch) / "go", Path(scratch) / "callgrind.out"
-        child = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-            ["valgrind",  # noqa: S607 - found on PATH like any tool "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-             sys.executable, __file__, "--child", str(copy), str(next_orders), str(go),
-             str(args.orders), str(args.warm)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        go, out = Path(scratch) / "go", Path(scratch) / "callgrind.out.%p"
+        command = [
+            "valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={out}", sys.executable, __file__, "--child", str(copy),
+            str(next_orders), str(go), str(args.orders), str(args.warm),
+        ]
+        child = subprocess.Popen(  # noqa: S603 - valgrind on our own interpreter and script
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         assert child.stdout is not None
         for line in child.stdout:
@@ -56,14 +58,16 @@ def driver(args: argparse.Namespace) -> None:
                     check=True, capture_output=True)
                 go.touch()
         child.wait()
-        if child.returncode != 0:
-            raise SystemExit(f"the child failed:\n{child.stderr.read() if child.stderr else ''}")
-        text = out.read_text(errors="replace")
-        found = re.search(r"^summary:\s+(\d+)", text, re.MULTILINE) or re.search(
-            r"^totals:\s+(\d+)", text, re.MULTILINE)
-        if found is None:
-            raise SystemExit("no instruction total in callgrind's output")
-        total = int(found.group(1))
+        errors = child.stderr.read() if child.stderr else ""
+        dumps = sorted(Path(scratch).glob("callgrind.out*"))
+        if child.returncode != 0 or not dumps:
+            raise SystemExit(f"the child failed ({child.returncode}):\n{errors[-3000:]}")
+        total = 0
+        for dump in dumps:  # one file per dump; the counts are in their summary lines
+            text = dump.read_text(errors="replace")
+            found = re.search(r"^summary:\s+(\d+)", text, re.MULTILINE) or re.search(
+                r"^totals:\s+(\d+)", text, re.MULTILINE)
+            total += int(found.group(1)) if found else 0
         print(f"{total:,} instructions for {args.orders} scored orders: "
               f"{total / args.orders:,.0f} per order (parse_order + Runtime.score)")
 
