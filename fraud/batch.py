@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from fraud.domain import Outcome
+from fraud.errors import Conflict
+from fraud.events.schema import AccountEvent
 from fraud.history import MemoryHistory, utc
 from fraud.model.scorer import ModelScorer
 from fraud.rules import RuleSet, load_rules
@@ -33,15 +35,26 @@ def decision_json(scored_or_decision: Any) -> dict[str, Any]:
     return decision_to_dict(decision)
 
 
-def batch_context(settings: Settings, history: MemoryHistory, skip: Iterable[str] = ()) -> Context:
+def batch_context(
+    settings: Settings,
+    history: MemoryHistory,
+    skip: Iterable[str] = (),
+    events: Iterable[AccountEvent] | None = None,
+) -> Context:
     """What online scoring's context holds, with history from memory.
 
     ``skip`` names signals the source data cannot support (see ``fraud import``).
+    ``events`` are the accounts' logins and changes (an events file): their IPs are
+    placed by the same geo database as the orders', as the service places them when
+    they are posted. Without them the event features stay empty.
     """
+    from fraud.events.files import memory_events
     from fraud.geo import load_geo
 
+    geo = load_geo(settings, {})
     return Context(
-        settings=settings, geo=load_geo(settings, {}), history=history, skip=frozenset(skip)
+        settings=settings, geo=geo, history=history, skip=frozenset(skip),
+        events=None if events is None else memory_events(events, geo),
     )
 
 
@@ -100,11 +113,12 @@ class BatchScorer:
         history: MemoryHistory | None = None,
         skip: Iterable[str] = (),
         outcomes: Iterable[OutcomeEvent] = (),
+        events: Iterable[AccountEvent] | None = None,
     ) -> None:
         self.pending = PendingOutcomes(outcomes)
         self.rules = rules or load_rules(settings.rules_path)
         self.history = history if history is not None else MemoryHistory(settings.fx_rates)
-        self.ctx = batch_context(settings, self.history, skip)
+        self.ctx = batch_context(settings, self.history, skip, events)
         self.model, self.model_unavailable = batch_model(settings)
         self._first: dict[str, Scored] = {}
 
@@ -128,9 +142,11 @@ def score_orders(
     *,
     rules: RuleSet | None = None,
     history: MemoryHistory | None = None,
+    events: Iterable[AccountEvent] | None = None,
 ) -> Iterator[Scored]:
-    """Score orders in batch; they should come in time order, as they arrived online."""
-    scorer = BatchScorer(settings, rules=rules, history=history)
+    """Score orders in batch; they should come in time order, as they arrived online.
+    ``events`` (account events) are history too, each seen by orders after its time."""
+    scorer = BatchScorer(settings, rules=rules, history=history, events=events)
     for order in orders:
         yield scorer.score(order)
 
@@ -143,6 +159,7 @@ def score_stream(
     skip: Iterable[str] = (),
     outcomes: Iterable[OutcomeEvent] = (),
     source: str = "input",
+    events: Iterable[AccountEvent] | None = None,
 ) -> Iterator[tuple[dict[str, Any] | None, str | None]]:
     """For the CLI: numbered JSON objects in, (decision JSON, None) or (None, error) out.
 
@@ -150,7 +167,9 @@ def score_stream(
     ``outcomes`` join history once their order is known (stored already, or
     scored here), each visible only to orders after its ``at``: the same history
     the service has when outcomes are reported as they happen. Outcomes of
-    orders neither stored nor in the file are ignored.
+    orders neither stored nor in the file are ignored. ``events`` (account events)
+    are history for the event features; with ``store`` they are stored first, as if
+    posted to the service.
     """
 
     def valid_orders() -> Iterator[tuple[Order | None, str | None]]:
@@ -169,6 +188,15 @@ def score_stream(
         pending = PendingOutcomes(outcomes)
         runtime = Runtime.start(settings)
         try:
+            if events is not None:  # all first: each order still sees only earlier ones
+                from fraud.events.service import EventService
+
+                service = EventService.from_runtime(runtime)
+                for event in sorted(events, key=lambda e: e.occurred_at):
+                    try:
+                        service.record(event)
+                    except Conflict as exc:  # its id was stored with other contents
+                        yield None, f"account events: {exc.message}"
             for order_id in pending.order_ids():
                 if runtime.get_order(order_id) is not None:
                     _record(runtime, pending.take(order_id))
@@ -183,7 +211,7 @@ def score_stream(
             runtime.close()
         return
 
-    scorer = BatchScorer(settings, skip=skip, outcomes=outcomes)
+    scorer = BatchScorer(settings, skip=skip, outcomes=outcomes, events=events)
     for order, error in valid_orders():
         if order is None:
             yield None, error

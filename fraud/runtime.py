@@ -39,6 +39,7 @@ from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
+from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
 from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
@@ -300,7 +301,7 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(settings=self.settings, geo=self.geo, history=self.history)
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
@@ -315,12 +316,14 @@ class Runtime:
         configured, the candidate set is decided on the same features and stored
         apart; it never changes the answer.
         """
+        with self.store_call():  # the account's events first: one connection at a time
+            events = order_events(self.engine, order)
         with self.store_call(), raw_connection(self.engine) as conn:
             existing = repository.find_retry(conn, order)
             if existing is not None:
                 return existing
             history = self.features.view(conn) if self.features else SqlHistory(conn)
-            ctx = Context(settings=self.settings, geo=self.geo, history=history)
+            ctx = Context(self.settings, self.geo, history, events=events)
             scored = self._score(order, ctx)
             with timed("store_write"):
                 stored = repository.save_decision(

@@ -28,7 +28,7 @@ def _time(text: str | None, what: str) -> datetime | None:
 
 def _load(
     settings: Settings, orders: Path | None, outcomes: Path | None, from_store: bool,
-    source: str | None, skip_bad: bool = False,
+    source: str | None, skip_bad: bool = False, events: Path | None = None,
 ) -> Any:
     from fraud.model.dataset import load_files, load_store
     from fraud.records import BadRecord
@@ -38,8 +38,10 @@ def _load(
     if orders is not None:
         existing_file(orders, "orders")
         existing_file(outcomes, "outcomes")
+        existing_file(events, "events")
         try:
-            raw = load_files(orders, outcomes, source=source, skip_bad=skip_bad)
+            raw = load_files(orders, outcomes, source=source, skip_bad=skip_bad,
+                             events_path=events)
         except BadRecord as exc:
             raise fail(f"{exc.message} (--skip-bad leaves bad records out)", 2) from None
         for message in raw.skipped[:5]:
@@ -48,6 +50,8 @@ def _load(
             note(f"skipped {len(raw.skipped)} bad records")
         note(f"read {len(raw.orders):,} orders and {len(raw.outcomes):,} outcome events "
              f"from {orders}" + (f" and {outcomes}" if outcomes else ""))
+        if raw.account_events is not None:
+            note(f"read {len(raw.account_events):,} account events from {events}")
         return raw
     from sqlalchemy.orm import Session
 
@@ -79,6 +83,11 @@ OrdersOpt = Annotated[
 OutcomesOpt = Annotated[
     Path | None, typer.Option(help="Outcome events file (order_id, outcome, at): JSONL or CSV")
 ]
+EventsOpt = Annotated[
+    Path | None, typer.Option(help="Account events file (logins and account changes, JSONL "
+                              "as POST /v1/events takes them): history for the account event "
+                              "features; without it they stay empty")
+]
 TruthOpt = Annotated[
     Path | None,
     typer.Option(help="Ground truth CSV with a 'pattern' column (simulator): adds per-pattern "
@@ -97,6 +106,7 @@ SkipBadOpt = Annotated[
 def train_command(
     orders: OrdersOpt = None,
     outcomes: OutcomesOpt = None,
+    events: EventsOpt = None,
     truth: TruthOpt = None,
     from_store: StoreOpt = False,
     cutoff: Annotated[
@@ -146,7 +156,7 @@ def train_command(
     from fraud.model.train import TrainConfig, split_explanation, train
 
     settings = settings_or_exit()
-    raw = _load(settings, orders, outcomes, from_store, source, skip_bad)
+    raw = _load(settings, orders, outcomes, from_store, source, skip_bad, events)
     config = TrainConfig(cutoff=_time(cutoff, "--cutoff"), maturity=timedelta(days=maturity_days),
                          gap_days=gap_days, valid_days=valid_days, recent_labels=recent_labels)
     registry = ModelRegistry(out_dir if out_dir is not None else settings.model_dir)
@@ -196,6 +206,7 @@ def evaluate_command(
     ] = None,
     orders: OrdersOpt = None,
     outcomes: OutcomesOpt = None,
+    events: EventsOpt = None,
     truth: TruthOpt = None,
     from_store: StoreOpt = False,
     out: Annotated[
@@ -219,7 +230,7 @@ def evaluate_command(
 
     settings = settings_or_exit()
     folder = _model_folder(settings, model)
-    raw = _load(settings, orders, outcomes, from_store, None, skip_bad)
+    raw = _load(settings, orders, outcomes, from_store, None, skip_bad, events)
     try:
         with progress_bar("features", len(raw.orders)) as advance:
             evaluation, context = evaluate_artifact(

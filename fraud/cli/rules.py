@@ -53,6 +53,9 @@ def backtest_command(
         help="Orders file: JSONL (.gz ok), Parquet or CSV.")] = None,
     outcomes: Annotated[Path | None, typer.Option(
         help="Outcome events (JSONL .gz ok, or CSV): history for features, and labels.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        help="Account events (logins and account changes; JSONL .gz ok) beside the orders: "
+             "history for the account event features.")] = None,
     truth: Annotated[Path | None, typer.Option(
         help="Ground-truth CSV (order_id, is_fraud): labels from it instead of outcomes.")] = None,
     from_store: Annotated[bool, typer.Option(
@@ -100,7 +103,7 @@ def backtest_command(
         else:
             replay = _replay_files_cached(existing_file(orders, "orders"),
                                           existing_file(outcomes, "outcomes"), settings, n_jobs,
-                                          cache, model)
+                                          cache, model, existing_file(events, "events"))
         if len(replay) == 0:
             raise fail("no orders to replay")
         labels = labels_for(replay, _moment(cutoff, "--cutoff"), truth_frame)
@@ -131,20 +134,23 @@ def _current_model(settings: Any) -> Any:
 
 
 def _replay_files_cached(
-    orders: Any, outcomes: Any, settings: Any, n_jobs: int, cache: Path | None, model: Any
+    orders: Any, outcomes: Any, settings: Any, n_jobs: int, cache: Path | None, model: Any,
+    events: Path | None = None,
 ) -> Any:
     from fraud.model.scorer import RULES_ONLY
     from fraud.replay import load_replay, replay_files, replay_fingerprint, save_replay
 
     if cache is None:
-        return replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs, model=model)
-    fingerprint = replay_fingerprint([p for p in (orders, outcomes) if p], settings,
+        return replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs, model=model,
+                            events_path=events)
+    fingerprint = replay_fingerprint([p for p in (orders, outcomes, events) if p], settings,
                                      model.version if model is not None else RULES_ONLY)
     replay = load_replay(cache, fingerprint)
     if replay is not None:
         typer.echo(f"features from {cache}", err=True)
         return replay
-    replay = replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs, model=model)
+    replay = replay_files(orders, outcomes, settings=settings, n_jobs=n_jobs, model=model,
+                          events_path=events)
     save_replay(replay, cache, fingerprint)
     return replay
 

@@ -42,6 +42,14 @@ def score(
             "orders: each counts in history from its own time on, as if reported to the service"
         ),
     ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            help="Account events (logins and account changes, JSONL as POST /v1/events takes "
+            "them) beside the orders: each counts in history from its own time on, as if "
+            "posted to the service"
+        ),
+    ] = None,
 ) -> None:
     """Score orders, printing one decision (JSON) per line. Bad lines are reported with their
     line number on stderr and skipped; the exit code is 1 if any line was bad."""
@@ -56,13 +64,15 @@ def score(
     if unknown:
         known = ", ".join(s.name for s in registered_signals())
         raise fail(f"unknown signal {', '.join(unknown)}; known: {known}")
-    events = _outcome_events(outcomes)
+    reported = _outcome_events(outcomes)
+    posted = _account_events(events)
     bad = scored = 0
     began = time.monotonic()
     with open_text(file) as stream, progress_bar("orders scored") as advance:
         lines = iter_json_lines(stream, file)
         for out, error in score_stream(
-            lines, settings, store=store, skip=skip, source=file, outcomes=events
+            lines, settings, store=store, skip=skip, source=file, outcomes=reported,
+            events=posted,
         ):
             if error is not None:
                 bad += 1
@@ -72,8 +82,10 @@ def score(
                 typer.echo(json.dumps(out, ensure_ascii=False))
             advance(1)
     where = f"stored in {settings.resolved_database_url}" if store else "not stored (--no-store)"
-    note(f"scored {scored:,} orders from {file} in {time.monotonic() - began:.1f} s: "
-         f"decisions on stdout, {where}" + (f"; {bad:,} bad lines skipped" if bad else ""))
+    with_events = "" if posted is None else f" with {len(posted):,} account events from {events}"
+    note(f"scored {scored:,} orders from {file}{with_events} in "
+         f"{time.monotonic() - began:.1f} s: decisions on stdout, {where}"
+         + (f"; {bad:,} bad lines skipped" if bad else ""))
     if bad:
         raise typer.Exit(1)
 
@@ -88,5 +100,19 @@ def _outcome_events(path: Path | None) -> list:
         raise fail(f"{path}: no such file")
     try:
         return read_outcome_events(path)
+    except FraudError as exc:
+        raise fail(exc.message) from None
+
+
+def _account_events(path: Path | None) -> list | None:
+    if path is None:
+        return None
+    from fraud.errors import FraudError
+    from fraud.events.files import read_event_file
+
+    if not path.exists():
+        raise fail(f"{path}: no such file")
+    try:
+        return read_event_file(path)
     except FraudError as exc:
         raise fail(exc.message) from None

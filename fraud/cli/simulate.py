@@ -22,6 +22,9 @@ def simulate_command(
         help="Outcome events (JSONL); default: next to --out as *outcomes.jsonl.gz")] = None,
     truth_out: Annotated[Path | None, typer.Option(
         help="Ground truth CSV (evaluation only); default: next to --out as *truth.csv.gz")] = None,
+    events_out: Annotated[Path | None, typer.Option(
+        help="Account events (logins and account changes, JSONL as POST /v1/events takes "
+        "them); default: next to --out as *events.jsonl.gz")] = None,
     start: Annotated[str | None, typer.Option(
         help="First day, ISO date (default 2025-09-01, Europe/Amsterdam)")] = None,
     format: Annotated[str | None, typer.Option(  # noqa: A002 - the option is called --format
@@ -38,8 +41,9 @@ def simulate_command(
         min=1)] = 1,
     pool: Annotated[bool, typer.Option(
         help="With --shops: also write all shops as one training set, pooled_orders.jsonl.gz, "
-        "pooled_outcomes.jsonl.gz and pooled_truth.csv.gz (with a shop column) beside --out; "
-        "ids are prefixed S1-, S2-... so shops never link")] = False,
+        "pooled_outcomes.jsonl.gz, pooled_truth.csv.gz (with a shop column) and "
+        "pooled_events.jsonl.gz beside --out; ids are prefixed S1-, S2-... so shops never "
+        "link")] = False,
 ) -> None:
     """Generate realistic car-parts shop orders with labelled fraud hidden among honest ones."""
     from fraud.simulate import ShopConfig, simulate
@@ -49,9 +53,9 @@ def simulate_command(
     fmt = format or detect_format(out)
     if fmt not in FORMATS:
         raise fail(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", 2)
-    if shops > 1 and (outcomes_out or truth_out):
-        raise fail("with --shops, outcomes and truth files are named after --out; "
-                   "leave out --outcomes-out and --truth-out", 2)
+    if shops > 1 and (outcomes_out or truth_out or events_out):
+        raise fail("with --shops, outcomes, truth and events files are named after --out; "
+                   "leave out --outcomes-out, --truth-out and --events-out", 2)
     if pool and shops < 2:
         raise fail("--pool needs --shops 2 or more", 2)
     from fraud.simulate.family import ShopRun, write_pooled
@@ -70,11 +74,13 @@ def simulate_command(
         outcomes_path = (outcomes_out if shops == 1 else None) or _beside(
             target, "outcomes.jsonl.gz")
         truth_path = (truth_out if shops == 1 else None) or _beside(target, "truth.csv.gz")
-        for path in (target, outcomes_path, truth_path):
+        events_path = (events_out if shops == 1 else None) or _beside(target, "events.jsonl.gz")
+        for path in (target, outcomes_path, truth_path, events_path):
             path.parent.mkdir(parents=True, exist_ok=True)
         written = sim.write(target, fmt)
         events = sim.write_outcomes(outcomes_path)
         sim.write_truth(truth_path)
+        posted = sim.write_events(events_path)
         took = time.perf_counter() - began
         fraud = int(sim.truth()["is_fraud"].sum())
         if config != ShopConfig.default():
@@ -83,13 +89,14 @@ def simulate_command(
             typer.echo(f"{config.summary()} -> {shop_path}")
         typer.echo(f"{written} orders ({fraud} fraudulent, {fraud / written:.2%}) -> {target}")
         typer.echo(f"{events} outcome events -> {outcomes_path}")
+        typer.echo(f"{posted} account events (logins and account changes) -> {events_path}")
         typer.echo(f"ground truth -> {truth_path}")
         typer.echo(f"{took:.1f} s, {written / took:,.0f} orders/s")
         if pool:
             runs.append(ShopRun(f"S{i + 1}", config, sim))
     if pool:
-        paths = [out.parent / f"pooled_{name}" for name in ("orders.jsonl.gz",
-                                                             "outcomes.jsonl.gz", "truth.csv.gz")]
+        paths = [out.parent / f"pooled_{name}" for name in (
+            "orders.jsonl.gz", "outcomes.jsonl.gz", "truth.csv.gz", "events.jsonl.gz")]
         count = write_pooled(runs, *paths)
         typer.echo(f"{count} orders of {len(runs)} shops pooled -> "
                    + ", ".join(str(p) for p in paths))

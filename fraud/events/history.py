@@ -31,6 +31,8 @@ class PastEvent:
     (None when it could not be placed). ``action`` is the event's own decision (``allow``,
     ``challenge``, ``block``; None when its type is not decided): a login the service
     challenged or blocked does not make its device or country the account's own.
+    ``address_key`` is the added or changed address, normalised like an order's shipping
+    address (:func:`fraud.keys.address_key`), so an order can tell it ships there.
     """
 
     event_id: str
@@ -43,6 +45,7 @@ class PastEvent:
     ip_latitude: float | None = None
     ip_longitude: float | None = None
     action: str | None = None
+    address_key: str | None = None
 
 
 @runtime_checkable

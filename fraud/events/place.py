@@ -12,6 +12,7 @@ from typing import Any
 
 from fraud.events.history import PastEvent
 from fraud.events.schema import AccountEvent
+from fraud.keys import address_key, bounded
 from fraud.times import utc
 
 
@@ -53,6 +54,13 @@ def ip_key(event: AccountEvent) -> str:
     return str(event.ip_address)
 
 
+def changed_address_key(event: AccountEvent) -> str | None:
+    """The added or changed address, normalised like an order's shipping address, so an
+    order can tell it ships to the address just added."""
+    changed = event.change.address if event.change is not None else None
+    return None if changed is None else bounded(address_key(changed))
+
+
 def past_event(
     event: AccountEvent, placement: Placement = UNPLACED, action: str | None = None
 ) -> PastEvent:
@@ -69,4 +77,5 @@ def past_event(
         ip_latitude=placement.latitude,
         ip_longitude=placement.longitude,
         action=action,
+        address_key=changed_address_key(event),
     )

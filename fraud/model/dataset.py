@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fraud.domain import Outcome
+from fraud.events.schema import AccountEvent
 from fraud.features import model_feature_names
 from fraud.history import MemoryHistory, utc
 from fraud.schema import Order
@@ -45,6 +46,9 @@ class RawData:
     outcomes: tuple[OutcomeEvent, ...]
     source: str
     skipped: tuple[str, ...] = ()  # "FILE:LINE: reason" of each bad record left out
+    # the accounts' logins and changes, history for the account event features; None
+    # when no events file was given (those features stay empty, as online without events)
+    account_events: tuple[AccountEvent, ...] | None = None
 
     def last_event_time(self) -> datetime:
         """The latest order or outcome time: what "now" was when the data was taken."""
@@ -59,7 +63,9 @@ class RawData:
         orders = tuple(o for o in self.orders if utc(o.created_at) <= cutoff)
         kept = {o.order_id for o in orders}
         events = tuple(e for e in self.outcomes if e.at <= cutoff and e.order_id in kept)
-        return RawData(orders, events, self.source)
+        account_events = None if self.account_events is None else tuple(
+            e for e in self.account_events if utc(e.occurred_at) <= cutoff)
+        return RawData(orders, events, self.source, account_events=account_events)
 
 
 @dataclass(frozen=True)
@@ -254,8 +260,10 @@ def load_files(
     *,
     source: str | None = None,
     skip_bad: bool = False,
+    events_path: str | Path | None = None,
 ) -> RawData:
-    """Orders from JSONL (.gz ok), Parquet or CSV and outcome events from JSONL or CSV.
+    """Orders from JSONL (.gz ok), Parquet or CSV and outcome events from JSONL or CSV,
+    and account events (logins and changes) from JSONL when ``events_path`` is given.
 
     Outcomes for orders not in the file are ignored. ``source`` labels the data in
     the model version and card (default: the file name up to its first ``_`` or ``.``).
@@ -280,8 +288,16 @@ def load_files(
             for e in reported.items
             if e.order_id in known
         ]
+    account_events = None
+    if events_path is not None:
+        from fraud.events.files import parse_event_record
+
+        posted = load_records(events_path, parse_event_record, skip_bad=skip_bad)
+        skipped += posted.skipped
+        account_events = tuple(posted.items)
     label = source or Path(orders_path).name.split(".")[0].split("_")[0] or "files"
-    return RawData(orders, tuple(sorted(events, key=lambda e: e.at)), label, tuple(skipped))
+    return RawData(orders, tuple(sorted(events, key=lambda e: e.at)), label, tuple(skipped),
+                   account_events)
 
 
 def load_store(
@@ -291,7 +307,8 @@ def load_store(
     *,
     source: str = "store",
 ) -> RawData:
-    """Stored orders created in ``[since, until)`` with every outcome reported for them."""
+    """Stored orders created in ``[since, until)`` with every outcome reported for them,
+    and the stored account events (logins and changes) before ``until``."""
     from fraud.store.repository import iter_orders
 
     orders: list[Order] = []
@@ -299,7 +316,11 @@ def load_store(
     for order, outcomes in iter_orders(session, since, until):
         orders.append(order)
         events.extend(OutcomeEvent(o.order_id, o.outcome, utc(o.at)) for o in outcomes)
-    return RawData(_in_time_order(orders), tuple(sorted(events, key=lambda e: e.at)), source)
+    from fraud.store.event_store import iter_stored_events
+
+    posted = tuple(iter_stored_events(session, until))  # the account events, as history
+    return RawData(_in_time_order(orders), tuple(sorted(events, key=lambda e: e.at)), source,
+                   account_events=posted)
 
 
 # --- labels ------------------------------------------------------------------------------------
@@ -362,7 +383,7 @@ def build_dataset(
     history = MemoryHistory.from_orders(
         raw.orders, ((e.order_id, e.outcome, e.at) for e in known), fx_rates=settings.fx_rates
     )
-    ctx = batch_context(settings, history)
+    ctx = batch_context(settings, history, events=raw.account_events)
     rows, scores = {}, {}
     for order in raw.orders:
         if progress is not None:  # e.g. a progress bar: one tick per order

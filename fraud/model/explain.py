@@ -351,6 +351,28 @@ PHRASES: dict[str, Callable[[Any], str]] = {
         "First order of this account to this country", "Account shipped to this country before"
     ),
     "amount_vs_account_median": _amount_ratio,
+    # account events before the order
+    "minutes_since_address_change": _counted(
+        "Delivery address added or changed {} before the order", "minute"),
+    "ships_to_changed_address": _BOOL(
+        "Ships to an address the account added or changed recently",
+        "Ships to an address the account had before"),
+    "minutes_since_password_change": _counted("Password reset {} before the order", "minute"),
+    "minutes_since_contact_change": _counted(
+        "E-mail address or phone changed {} before the order", "minute"),
+    "minutes_since_account_change": _counted("Account changed {} before the order", "minute"),
+    "account_changes_24h": _counted("{} in the 24 hours before", "account change"),
+    "account_change_foreign": _BOOL(
+        "Account changed from another country than the usual one",
+        "Account changes came from the usual country"),
+    "minutes_since_foreign_change": _counted(
+        "Account changed from another country {} before the order", "minute"),
+    "first_login_from_device": _BOOL(
+        "First login from this device", "Device logged in to this account before"),
+    "failed_logins_1h": _counted("{} in the hour before the order", "failed login"),
+    "new_country_login_24h": _BOOL(
+        "Logged in from a new country in the 24 hours before",
+        "No login from a new country in the 24 hours before"),
 }
 
 # What a missing value means, where "not known" alone would mislead.
@@ -364,6 +386,12 @@ MISSING: dict[str, str] = {
     "three_ds": "No 3-D Secure result",
     "amount_vs_account_median": "No earlier orders of this account to compare the amount with",
     "first_order_from_country": "No earlier orders of this account",
+    "minutes_since_address_change": "No delivery address added or changed in 90 days",
+    "minutes_since_password_change": "No password reset in 90 days",
+    "minutes_since_contact_change": "No e-mail address or phone change in 90 days",
+    "minutes_since_account_change": "No account change in 90 days",
+    "minutes_since_foreign_change": "No account change from another country in 24 hours",
+    "first_login_from_device": "No device id, or no earlier logins of this account known",
 }
 
 

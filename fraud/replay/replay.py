@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from fraud.domain import Outcome
+from fraud.events.schema import AccountEvent
 from fraud.history import MemoryHistory
 from fraud.model.scorer import RULES_ONLY, ModelScorer
 from fraud.schema import Order
@@ -161,6 +162,7 @@ def replay_orders(
     model: ModelScorer | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    account_events: Iterable[AccountEvent] | None = None,
 ) -> Replay:
     """Assess every order once, with the real pipeline.
 
@@ -172,7 +174,9 @@ def replay_orders(
     rule sets of a backtest are decided with the same model points.
     ``n_jobs`` > 1 splits the orders over that many forked processes (each sees
     the whole history; the result is identical, only faster). ``progress`` is
-    called with the number of orders done since its last call.
+    called with the number of orders done since its last call. ``account_events``
+    (logins and account changes) are history for the event features, each seen by
+    orders after its own time.
     """
     settings = settings or (context.settings if context is not None else get_settings())
     orders = sorted(orders, key=lambda o: (o.created_at, o.order_id))
@@ -189,9 +193,13 @@ def replay_orders(
     if context is None:
         from fraud.batch import batch_context
 
-        context = batch_context(settings, history)
+        context = batch_context(settings, history, events=account_events)
     else:
-        context = replace(context, history=history)
+        from fraud.events.files import memory_events
+
+        context = replace(context, history=history, events=(
+            context.events if account_events is None
+            else memory_events(account_events, context.geo)))
 
     assessments = _assess_all(orders, context, model, n_jobs, progress)
     frame = assessment_frame(assessments, [o.created_at for o in orders])
@@ -218,15 +226,20 @@ def replay_files(
     model: ModelScorer | None = None,
     n_jobs: int = 1,
     progress: Progress | None = None,
+    events_path: str | Path | None = None,
 ) -> Replay:
-    """:func:`replay_orders` over an orders file (JSONL(.gz), Parquet or CSV) and an
-    optional outcomes file (JSONL(.gz) or CSV), as :mod:`fraud.simulate` writes them."""
+    """:func:`replay_orders` over an orders file (JSONL(.gz), Parquet or CSV), an
+    optional outcomes file (JSONL(.gz) or CSV) and an optional account events file
+    (JSONL(.gz)), as :mod:`fraud.simulate` writes them."""
+    from fraud.events.files import read_event_file
     from fraud.simulate import read_outcomes
 
     orders = list(read_order_file(orders_path))
-    events = outcomes_frame(read_outcomes(outcomes_path)) if outcomes_path else outcomes_frame([])
-    return replay_orders(orders, events, settings=settings, model=model, n_jobs=n_jobs,
-                         progress=progress)
+    outcomes = (outcomes_frame(read_outcomes(outcomes_path)) if outcomes_path
+                else outcomes_frame([]))
+    events = read_event_file(events_path) if events_path else None
+    return replay_orders(orders, outcomes, settings=settings, model=model, n_jobs=n_jobs,
+                         progress=progress, account_events=events)
 
 
 def replay_store(
@@ -239,8 +252,8 @@ def replay_store(
     n_jobs: int = 1,
     progress: Progress | None = None,
 ) -> Replay:
-    """:func:`replay_orders` over the stored orders created in ``[since, until)``
-    and their reported outcomes."""
+    """:func:`replay_orders` over the stored orders created in ``[since, until)``,
+    their reported outcomes and the stored account events."""
     from fraud.store.repository import iter_orders
 
     orders: list[Order] = []
@@ -248,5 +261,8 @@ def replay_store(
     for order, stored in iter_orders(session, since, until):
         orders.append(order)
         events.extend((o.order_id, o.outcome.value, o.at) for o in stored)
+    from fraud.store.event_store import iter_stored_events
+
     return replay_orders(orders, outcomes_frame(events), settings=settings, model=model,
-                         n_jobs=n_jobs, progress=progress)
+                         n_jobs=n_jobs, progress=progress,
+                         account_events=list(iter_stored_events(session, until)))

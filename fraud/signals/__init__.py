@@ -40,7 +40,9 @@ class Context:
 
     ``geo`` is a :class:`fraud.geo.GeoLocator` (or ``None`` when no database
     loaded); ``history`` a :class:`fraud.history.HistoryView` answering
-    "what happened strictly before this order's time".
+    "what happened strictly before this order's time"; ``events`` a
+    :class:`fraud.events.history.EventsView` answering the same for the account's
+    logins and account changes (``None``: no events known, their features stay empty).
     """
 
     settings: Settings
@@ -53,9 +55,10 @@ class Context:
     # The order's linking keys (fraud.keys.OrderKeys) when the pipeline computed them
     # already, so signals that need them do not compute them a second time.
     order_keys: Any | None = None
+    events: Any | None = None
 
     def resource(self, name: str) -> Any | None:
-        if name in ("geo", "history"):
+        if name in ("geo", "history", "events"):
             return getattr(self, name)
         return self.extras.get(name)
 
@@ -179,6 +182,7 @@ _BUILTINS = (
     "fraud.signals.email",
     "fraud.signals.device",
     "fraud.signals.history",
+    "fraud.signals.account_events",
 )
 _loaded = False
 _from_settings: tuple[str, ...] = ()

@@ -154,6 +154,19 @@ class Simulation:
             o["at"].to_numpy().tolist(), strict=True))
         return io.write_lines(lines, Path(path))
 
+    def account_events(self) -> list[dict]:
+        """The logins and account changes around the orders, as ``POST /v1/events``
+        bodies in time order (:mod:`fraud.simulate.account_events`)."""
+        from fraud.simulate.account_events import account_events
+
+        return account_events(self)
+
+    def write_events(self, path: str | Path) -> int:
+        """Account events, one JSON object a line, in time order; returns the count."""
+        from fraud.simulate.account_events import event_lines
+
+        return io.write_lines(event_lines(self.account_events()), Path(path))
+
     def write_truth(self, path: str | Path) -> None:
         """Ground truth as CSV (.gz ok)."""
         c = self.block.cols

@@ -73,10 +73,26 @@ def pooled(runs: Sequence[ShopRun]) -> tuple[list[dict], pd.DataFrame, pd.DataFr
     return orders, events.reset_index(drop=True), pd.concat(truths, ignore_index=True)
 
 
+def pooled_events(runs: Sequence[ShopRun]) -> list[dict]:
+    """The shops' account events in time order, with event and account ids prefixed by
+    each shop's tag like the orders' (so one shop's logins never meet another's orders)."""
+    events = []
+    for run in runs:
+        for event in run.sim.account_events():
+            event["event_id"] = f"{run.tag}-{event['event_id']}"
+            event["account_id"] = f"{run.tag}-{event['account_id']}"
+            events.append(event)
+    events.sort(key=lambda e: (pd.Timestamp(e["occurred_at"]), e["event_id"]))
+    return events
+
+
 def write_pooled(runs: Sequence[ShopRun], orders_path: str | Path, outcomes_path: str | Path,
-                 truth_path: str | Path) -> int:
-    """Write the pooled shops as one orders file (JSONL, .gz ok), one outcomes file and one
-    truth CSV with a ``shop`` column, ready for ``fraud train``; returns the order count."""
+                 truth_path: str | Path, events_path: str | Path | None = None) -> int:
+    """Write the pooled shops as one orders file (JSONL, .gz ok), one outcomes file, one
+    truth CSV with a ``shop`` column and (with ``events_path``) one account events file,
+    ready for ``fraud train``; returns the order count."""
+    if events_path is not None:
+        io.write_jsonl(pooled_events(runs), Path(events_path))
     orders, outcomes, truth = pooled(runs)
     count = io.write_jsonl(orders, Path(orders_path))
     io.write_jsonl(outcomes.to_dict("records"), Path(outcomes_path))

@@ -15,16 +15,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, delete, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 
 from fraud.domain import FeatureValue, Reason, RuleResult
 from fraud.errors import Conflict
-from fraud.events.history import EVENT_LIMIT, PastEvent
+from fraud.events.history import EVENT_LIMIT, MemoryEvents, PastEvent
 from fraud.events.place import Placement, past_event
 from fraud.events.schema import AccountEvent, EventType
 from fraud.events.scoring import EventAction, EventDecision
 from fraud.jsonable import json_safe
+from fraud.keys import address_key, bounded
+from fraud.schema import Address
 from fraud.store.codecs import features_to_json
 from fraud.store.event_tables import account_events
 from fraud.times import utc
@@ -90,6 +104,20 @@ def _decision(row: Mapping[str, Any] | RowMapping) -> EventDecision | None:
     )
 
 
+_ADDRESS_TYPES = (EventType.ADDRESS_ADDED.value, EventType.ADDRESS_CHANGED.value)
+
+
+def _changed_address_key(row: Mapping[str, Any] | RowMapping) -> str | None:
+    """An address event's address key, from the event as received: a full row's
+    ``event_json``, or a history window's ``address_json`` (that JSON for address events
+    only, so the others cost no decoding)."""
+    if row["event_type"] not in _ADDRESS_TYPES:
+        return None
+    data = row["address_json"] if "address_json" in row else row["event_json"]
+    address = ((data or {}).get("change") or {}).get("address")
+    return None if address is None else bounded(address_key(Address.model_validate(address)))
+
+
 def _past(row: Mapping[str, Any] | RowMapping) -> PastEvent:
     return PastEvent(
         event_id=row["event_id"],
@@ -102,6 +130,7 @@ def _past(row: Mapping[str, Any] | RowMapping) -> PastEvent:
         ip_latitude=row["ip_latitude"],
         ip_longitude=row["ip_longitude"],
         action=row["action"],
+        address_key=_changed_address_key(row),
     )
 
 
@@ -277,11 +306,16 @@ def events_for_export(source: Source, account_ids: list[str]) -> list[dict[str, 
     ]
 
 
-_PAST_COLUMNS = tuple(
-    account_events.c[name] for name in (
+_PAST_COLUMNS = (
+    *(account_events.c[name] for name in (
         "event_id", "event_type", "account_id", "occurred_at", "ip_key", "device_key",
         "ip_country", "ip_latitude", "ip_longitude", "action",
-    )
+    )),
+    # the event as received for address events only: orders need the address added
+    case(
+        (account_events.c.event_type.in_(_ADDRESS_TYPES), account_events.c.event_json),
+        else_=null(),
+    ).label("address_json"),
 )
 
 
@@ -318,3 +352,37 @@ class SqlEvents:
 
     def ip_events(self, ip_key: str, before: datetime, since: datetime) -> list[PastEvent]:
         return self._window(account_events.c.ip_key, ip_key, before, since)
+
+
+def order_events(source: Source, order: Any) -> MemoryEvents:
+    """The events of ``order``'s account that its scoring may see, read in one query
+    before the order's own connection is taken (see :func:`fraud.events.features.snapshot`)."""
+    from fraud.events.features import snapshot
+
+    return snapshot(SqlEvents(source), order.customer.account_id, order.created_at)
+
+
+def iter_stored_events(
+    session: Any, until: datetime | None = None, *, page_size: int = 2000
+) -> Iterator[AccountEvent]:
+    """Every stored event (occurred before ``until`` when given), oldest first, as it was
+    received: history for replays and training from the store, as the service had it."""
+    after: tuple[datetime, str] | None = None
+    while True:
+        stmt = select(account_events.c.occurred_at, account_events.c.event_id,
+                      account_events.c.event_json)
+        if until is not None:
+            stmt = stmt.where(account_events.c.occurred_at < utc(until))
+        if after is not None:
+            stmt = stmt.where(or_(
+                account_events.c.occurred_at > after[0],
+                and_(account_events.c.occurred_at == after[0],
+                     account_events.c.event_id > after[1]),
+            ))
+        stmt = stmt.order_by(account_events.c.occurred_at, account_events.c.event_id)
+        page = session.execute(stmt.limit(page_size)).all()
+        if not page:
+            return
+        for row in page:
+            yield AccountEvent.model_validate(row.event_json)
+        after = (page[-1].occurred_at, page[-1].event_id)

@@ -56,8 +56,12 @@ def _kind(name: str) -> str:
 
 
 def contract_catalogue() -> dict[str, Feature]:
-    """A feature catalogue of every contracted feature name."""
-    return {n: Feature(n, _kind(n), f"{n} (contract)") for n in CONTRACT_FEATURES}  # type: ignore
+    """A feature catalogue of every contracted feature name, and the account event
+    features (declared with their kinds by their signal module)."""
+    from fraud.signals.account_events import FEATURES as EVENT_FEATURES
+
+    contract = {n: Feature(n, _kind(n), f"{n} (contract)") for n in CONTRACT_FEATURES}  # type: ignore
+    return {**contract, **{f.name: f for f in EVENT_FEATURES}}
 
 
 CATALOGUE = contract_catalogue()
@@ -87,8 +91,8 @@ def load_error(text: str) -> str:
 
 def test_the_bundled_default_rules_load_against_the_contracted_features():
     ruleset = load_rules(None, CATALOGUE)
-    assert ruleset.version.startswith("2026-12-02.1+")
-    assert 15 <= len(ruleset.rules) <= 30
+    assert ruleset.version.startswith("2026-12-02.2+")
+    assert 15 <= len(ruleset.rules) <= 40  # eight of them on account events
 
 
 def test_the_default_rules_load_against_the_registered_signals_once_they_all_exist():
