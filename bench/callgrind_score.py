@@ -87,6 +87,8 @@ def child(store: str, next_orders: str, go: str, n: int, warm: int) -> None:
 
     runtime = Runtime.start(Settings(data_dir=Path(store).parent,
                                      database_url=f"sqlite:///{store}", _env_file=None))
+    # every country's postal tables now, not inside a counted order (seconds of work each)
+    runtime.warm_up_in_background().join()
     features = getattr(runtime, "features", None)
     if features is not None:
         features.wait_ready()
