@@ -245,10 +245,11 @@ class Settings(BaseSettings):
         "every worker and host using it. Default: counters in each process's memory.",
     )
     history_backend: Literal["memory", "store"] = Field(
-        "memory",
-        description="Where scoring reads an order's history: `memory` (a feature store in each "
-        "process, rebuilt from the store at start and caught up with it before every look-up; "
-        "docs/performance.md) or `store` (two SQL queries per order).",
+        "store",
+        description="Where scoring reads an order's history: `store` (two SQL queries per "
+        "order) or `memory` (a feature store in each process, rebuilt from the store at start "
+        "and caught up with it before every look-up; does not yet forget erased personal data; "
+        "docs/performance.md).",
     )
     review_admin_password: SecretStr | None = Field(
         None,

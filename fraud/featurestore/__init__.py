@@ -2,7 +2,7 @@
 
 :mod:`fraud.featurestore.memory` holds the bounded in-memory history,
 :mod:`fraud.featurestore.followed` keeps it in step with the store and answers
-look-ups (``FRAUD_HISTORY_BACKEND=memory``, the default; ``store`` reads the store on
+look-ups (``FRAUD_HISTORY_BACKEND=memory``; the default ``store`` reads the store on
 every order). Both hand the same :class:`fraud.history.HistorySnapshot` to the same
 pure :func:`fraud.history.history_features`.
 """
