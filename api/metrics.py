@@ -15,7 +15,8 @@ from __future__ import annotations
 import hmac
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from time import perf_counter
 from typing import Annotated, Any
@@ -31,14 +32,19 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fraud.domain import Decision, Outcome
-from fraud.errors import Unauthorized
+from fraud.errors import FraudError, Unauthorized
 from fraud.monitoring.multiprocess import MULTIPROCESS_ENV
 from fraud.monitoring.stages import STAGES, report, set_stage_observer, stage_observer
+from fraud.monitoring.tallies import WEBHOOK_FAILURE, set_tally_sink
+from fraud.runtime import Runtime
 from fraud.settings import Settings
+from fraud.store.activity import backlog
 
 STARTED_KEY = "fraud.started"  # the request's start, in its ASGI scope
 UNMATCHED = "unmatched"  # requests no route took: one series, whatever the path
@@ -87,6 +93,13 @@ SIGNALS_UNAVAILABLE = Counter(
 )
 OUTCOMES = Counter("fraud_outcomes_reported", "Outcomes the order service reported",
                    ["outcome"])
+WEBHOOK_FAILURES = Counter(
+    "fraud_webhook_failures",
+    "Webhook attempts that failed: 'failed' (will retry) or 'gave_up' (refused, or out of "
+    "attempts)",
+    ["result"],
+)
+TALLIED = {WEBHOOK_FAILURE: WEBHOOK_FAILURES}
 ACCOUNT_EVENTS = Counter(
     "fraud_account_events", "Account events stored (retries not counted), by type and "
     "decision (`none` for a type without a rule set)", ["type", "decision"],
@@ -100,7 +113,8 @@ def _child(metric: Counter | Histogram, *labels: str) -> Any:
 
 
 class PrometheusStages:
-    """The stage observer the app installs: each stage into its histogram."""
+    """The stage observer the app installs: each stage into its histogram; also the
+    tally sink (:mod:`fraud.monitoring.tallies`): each tally into its counter."""
 
     def __init__(self) -> None:
         self._children = {stage: STAGE_SECONDS.labels(stage) for stage in STAGES}
@@ -108,6 +122,11 @@ class PrometheusStages:
     def stage_finished(self, stage: str, seconds: float) -> None:
         child = self._children.get(stage) or STAGE_SECONDS.labels(stage)
         child.observe(seconds)
+
+    def tallied(self, name: str, label: str) -> None:
+        counter = TALLIED.get(name)
+        if counter is not None:
+            _child(counter, label).inc()
 
 
 def metrics_on() -> bool:
@@ -201,6 +220,46 @@ class RequestMetrics:
             _child(REQUEST_SECONDS, method, route).observe(perf_counter() - started)
 
 
+class ReviewQueueCollector:
+    """The review queue's size and its oldest order's age, read from the store at scrape
+    time: one aggregate query (:func:`fraud.store.activity.backlog`), whatever the queue's
+    length. Every worker reads the same store, so these are not added up across workers;
+    a store that does not answer leaves them out of that scrape (``/readyz`` says why)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            with self.runtime.store_call(), self.runtime.sessions() as session:
+                now = datetime.now(UTC)
+                queue = backlog(session, now)
+        except FraudError:
+            return
+        size = GaugeMetricFamily("fraud_review_queue_size",
+                                 "Orders held for review and not decided yet")
+        size.add_metric([], queue.size)
+        oldest = GaugeMetricFamily(
+            "fraud_review_queue_oldest_age_seconds",
+            "Age of the oldest undecided held order (0 when the queue is empty)")
+        oldest.add_metric([], queue.oldest_age_seconds(now))
+        by_age = GaugeMetricFamily("fraud_review_queue_orders",
+                                   "Undecided held orders by age", labels=["age"])
+        for label, n in queue.by_age:
+            by_age.add_metric([AGE_LABELS.get(label, label)], n)
+        yield from (size, oldest, by_age)
+
+
+AGE_LABELS = {"< 1 h": "0-1h", "1–4 h": "1-4h", "4–24 h": "4-24h", "1–3 d": "1-3d",
+              "> 3 d": "3d+"}
+
+
+def queue_gauges(runtime: Runtime) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ReviewQueueCollector(runtime))  # type: ignore[arg-type]
+    return generate_latest(registry)
+
+
 def registry_to_expose() -> CollectorRegistry:
     """All workers' values in multiprocess mode; this process's otherwise."""
     if not os.environ.get(MULTIPROCESS_ENV):
@@ -236,8 +295,12 @@ def _metrics_router(settings: Settings) -> APIRouter:
         # only with a token does the schema name a security scheme: without one it is public
         dependencies=[Depends(check_token)] if token is not None else [],
     )
-    async def get_metrics() -> Response:
-        return Response(generate_latest(registry_to_expose()), media_type=CONTENT_TYPE_LATEST)
+    async def get_metrics(request: Request) -> Response:
+        text = generate_latest(registry_to_expose())
+        runtime = getattr(request.app.state, "runtime", None)
+        if runtime is not None:  # the queue is read from the store, off the event loop
+            text += await run_in_threadpool(queue_gauges, runtime)
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     return router
 
@@ -250,7 +313,10 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
     if not settings.metrics_enabled:
         if metrics_on():
             set_stage_observer(None)
+            set_tally_sink(None)
         return
-    set_stage_observer(PrometheusStages())
+    observer = PrometheusStages()
+    set_stage_observer(observer)
+    set_tally_sink(observer)
     app.include_router(_metrics_router(settings))
     app.add_middleware(RequestMetrics, fastapi_app=app)

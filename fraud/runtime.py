@@ -31,6 +31,7 @@ from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
 from fraud.monitoring.drift_check import DriftWatch, check_recent_drift
 from fraud.monitoring.stages import timed
+from fraud.replay.challenger import ChallengerRunner
 from fraud.replay.shadow import ShadowRunner
 from fraud.rules import RuleBook
 from fraud.schema import Order
@@ -38,6 +39,7 @@ from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
+from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
@@ -70,6 +72,7 @@ class Runtime:
     geo: Any | None = None
     models: ModelHolder | None = None
     shadow: ShadowRunner | None = None
+    challenger: ChallengerRunner | None = None
     problems: dict[str, str] = field(default_factory=dict)
     signer: Signer | None = None
     drift: DriftWatch | None = None
@@ -136,6 +139,7 @@ class Runtime:
             geo=geo,
             models=models,
             shadow=shadow,
+            challenger=ChallengerRunner.from_settings(settings),
             problems=problems,
             signer=Signer.load_or_create(settings.resolved_evidence_key_path),
             watchdog=watchdog,
@@ -301,20 +305,19 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine))
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine),
+                       extras=contact_extras(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
         decision, a different order under a stored id raises Conflict.
 
         The retry check, the history look-up and the write share one pooled DBAPI
-        connection (statements compiled once, see :mod:`fraud.store.statements`):
-        on this path SQLAlchemy's per-statement overhead cost more than the
-        database, and a request never holds one connection while waiting for
-        another. Racing requests for one order id are settled by the store
-        (:func:`~fraud.store.repository.save_decision`). With shadow rules
-        configured, the candidate set is decided on the same features and stored
-        apart; it never changes the answer.
+        connection (statements compiled once, :mod:`fraud.store.statements`): on this
+        path SQLAlchemy's per-statement overhead cost more than the database. Racing
+        requests for one order id are settled by the store (``save_decision``). Shadow
+        rules and a challenger model decide on the same features, stored apart; they
+        never change the answer.
         """
         with self.store_call():  # the account's events first: one connection at a time
             events = order_events(self.engine, order)
@@ -323,23 +326,23 @@ class Runtime:
             if existing is not None:
                 return existing
             history = self.features.view(conn) if self.features else SqlHistory(conn)
-            ctx = Context(self.settings, self.geo, history, events=events)
+            ctx = Context(self.settings, self.geo, history, events=events,
+                          extras=contact_extras(conn))
             scored = self._score(order, ctx)
             with timed("store_write"):
                 stored = repository.save_decision(
-                    conn,
-                    order,
-                    scored.decision,
-                    scored.features.values,
-                    fx_rates=self.settings.fx_rates,
-                    sources=self.evidence_sources(),
-                )
+                    conn, order, scored.decision, scored.features.values,
+                    fx_rates=self.settings.fx_rates, sources=self.evidence_sources())
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
-        if stored.created and self.shadow is not None:
+        if stored.created and (self.shadow is not None or self.challenger is not None):
             with self.store_call(), self.sessions() as session:
-                self.shadow.record(session, order, self.context(), scored)
+                if self.shadow is not None:
+                    self.shadow.record(session, order, self.context(), scored)
+                if self.challenger is not None:  # scored in shadow, stored, never acting
+                    self.challenger.record(session, order, self.context(),
+                                           self.rulebook.current, scored)
         return stored
 
     def _score(self, order: Order, ctx: Context) -> Scored:
@@ -452,13 +455,10 @@ class Runtime:
             )
         checks["geo"] = "ok" if self.geo is not None else self.problems.get("geo", "unavailable")
         model = self.models.current if self.models is not None else None
-        checks["model"] = (
-            model.version
-            if model
-            else (
-                self.models.problem if self.models and self.models.problem else "none (rules only)"
-            )
-        )
+        problem = self.models.problem if self.models is not None else None
+        checks["model"] = model.version if model else (problem or "none (rules only)")
+        if self.challenger is not None and self.challenger.holder.current is not None:
+            checks["challenger_model"] = self.challenger.status()
         if self.drift is not None:
             checks["model_drift"] = self.drift.status()
         degraded = self.geo is None or self.model_unavailable() or self.store_full is not None

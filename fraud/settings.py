@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="Pin the model version to serve. Default: the one `<model_dir>/CURRENT` names; "
         "with neither, the rules alone decide.",
     )
+    challenger_model: str | None = Field(
+        None,
+        description="Pin the challenger: a model version scored in shadow on every order beside "
+        "the live one, stored, never acting. Default: the one `<model_dir>/CHALLENGER` names "
+        "(`fraud models challenger set VERSION`); with neither, no challenger.",
+    )
     signal_modules: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="Comma-separated Python modules holding a shop's own signals, loaded after "

@@ -3,6 +3,7 @@ CSRF check on form posts, and the errors a page turns into a redirect or an HTML
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import RuntimeDep
+from fraud.evidence import checkpoint_if_due
 from fraud.review.errors import Forbidden
 from fraud.review.roles import Permission, can, require
 from fraud.review.sessions import SignedIn, csrf_matches, signed_in
+from fraud.runtime import Runtime
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 COOKIE = "review_session"
 
@@ -119,7 +123,13 @@ def _require(user: SignedIn, permission: Permission) -> None:
         raise PageForbidden(exc.message) from None
 
 
+def dashboard_viewer(user: UserDep) -> SignedIn:
+    _require(user, Permission.SEE_DASHBOARD)
+    return user
+
+
 ReaderDep = Annotated[SignedIn, Depends(reader)]
+DashboardDep = Annotated[SignedIn, Depends(dashboard_viewer)]
 AdminDep = Annotated[SignedIn, Depends(admin)]
 
 
@@ -154,8 +164,20 @@ def render(
         "user": user,
         "can_act": user is not None and can(user.user.role, Permission.ACT),
         "is_admin": user is not None and can(user.user.role, Permission.MANAGE_USERS),
+        "sees_dashboard": user is not None and can(user.user.role, Permission.SEE_DASHBOARD),
         "age": age,
     }
     return templates.TemplateResponse(
         request, name, {**base, **context}, status_code=status_code
     )
+
+
+def sign_if_due(runtime: Runtime) -> None:
+    """A signed evidence checkpoint when N records were appended since the last one:
+    reviewer actions, case changes and erasures append records outside the scoring path,
+    which signs every N of its own. A checkpoint missed is caught up by the next one."""
+    try:
+        with runtime.sessions() as session:
+            checkpoint_if_due(session, runtime.signer, runtime.settings.evidence_checkpoint_every)
+    except Exception:
+        log.exception("evidence checkpoint not written")

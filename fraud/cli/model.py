@@ -164,9 +164,19 @@ def train_command(
     try:
         with progress_bar("features", len(raw.orders)) as advance:
             result = train(raw, settings, config, out_dir=out_dir, truth=_truth(truth),
-                           promote_version=promote, progress=advance)
+                           progress=advance)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if promote:  # as `fraud models promote` does: recorded in the evidence chain
+        from fraud.cli.common import open_session
+        from fraud.errors import FraudError
+        from fraud.model import changes
+
+        try:
+            with open_session(settings) as session:
+                changes.promote(session, registry, result.version, "cli:fraud train --promote")
+        except FraudError as exc:
+            raise fail(f"trained {result.version} but not promoted: {exc.message}") from None
     typer.echo(split_explanation(result))
     typer.echo(summary_text(result.evaluation.metrics))
     if report is not None:

@@ -6,6 +6,7 @@ Layout (the artifact contract)::
     <model_dir>/<version>/      one model version (fraud.model.artifact)
     <model_dir>/CURRENT         the version the service uses (one line)
     <model_dir>/HISTORY         every promoted version, one a line, newest last
+    <model_dir>/CHALLENGER      a version scored in shadow beside CURRENT (optional)
 
 ``promote`` and ``rollback`` check that the target loads and matches the code's
 features before they touch CURRENT; both files are replaced atomically (temporary
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CURRENT_FILE = "CURRENT"
 HISTORY_FILE = "HISTORY"
+CHALLENGER_FILE = "CHALLENGER"
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,34 @@ class ModelRegistry:
 
     def current_version(self) -> str | None:
         """The version CURRENT names, or ``None`` when there is none (rules only)."""
+        return self._pointed(self.current_path)
+
+    @property
+    def challenger_path(self) -> Path:
+        return self.model_dir / CHALLENGER_FILE
+
+    def challenger_version(self) -> str | None:
+        """The version CHALLENGER names (scored in shadow, never acting), or ``None``."""
+        return self._pointed(self.challenger_path)
+
+    def set_challenger(self, version: str) -> ServedModel:
+        """Score ``version`` in shadow beside the current model, after checking it loads."""
+        model = self.load(version)
+        assert model is not None  # a version was named
+        self.model_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.challenger_path, f"{version}\n")
+        return model
+
+    def clear_challenger(self) -> str | None:
+        """Stop the shadow scoring; returns the version that was the challenger."""
+        was = self.challenger_version()
+        self.challenger_path.unlink(missing_ok=True)
+        return was
+
+    @staticmethod
+    def _pointed(path: Path) -> str | None:
         try:
-            text = self.current_path.read_text(encoding="utf-8").strip()
+            text = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
         return text or None
@@ -201,9 +229,12 @@ class ModelHolder:
         pinned: str | None = None,
         check_every: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        challenger: bool = False,
     ) -> None:
         self.registry = registry
         self.pinned = pinned
+        # follows CHALLENGER instead of CURRENT: the shadow model beside the live one
+        self.challenger = challenger
         self.check_every = check_every
         self._clock = clock
         self._lock = threading.Lock()
@@ -222,9 +253,12 @@ class ModelHolder:
         """Why the last load failed, or ``None`` when it succeeded."""
         return self._problem
 
+    def _pointer(self) -> Path:
+        return self.registry.challenger_path if self.challenger else self.registry.current_path
+
     def _current_stamp(self) -> tuple[int, int] | None:
         try:
-            st = self.registry.current_path.stat()
+            st = self._pointer().stat()
         except OSError:
             return None
         return (st.st_mtime_ns, st.st_size)
@@ -234,18 +268,24 @@ class ModelHolder:
         with self._lock:
             self._stamp = self._current_stamp()
             try:
-                model = self.registry.load(self.pinned)
+                wanted = self.pinned
+                if wanted is None and self.challenger:
+                    wanted = self.registry.challenger_version()
+                    model = self.registry.load(wanted) if wanted is not None else None
+                else:
+                    model = self.registry.load(wanted)
             except FraudError as exc:
                 error: FraudError = exc
             except Exception as exc:  # anything else from a damaged folder
                 error = ModelError(f"model could not be loaded: {type(exc).__name__}: {exc}")
             else:
                 if model is None and self._model is not None:
-                    log.info("no CURRENT model any more: rules only")
+                    log.info("no %s model any more", self._pointer().name)
                 elif model is not None and (
                     self._model is None or model.version != self._model.version
                 ):
-                    log.info("serving model %s", model.version)
+                    log.info("%s model %s", "challenger (shadow)" if self.challenger
+                             else "serving", model.version)
                 self._model, self._problem = model, None
                 return None
             log.warning("model not changed (%s): %s", self._version_label(), error.message)

@@ -155,15 +155,21 @@ class DriftWatch:
         self._status = "not checked yet"
         self._stop = threading.Event()
         self.checked_at: datetime | None = None
+        # the report behind the status: the dashboard's drift panel shows this one, so
+        # the panel and /readyz always tell the same verdict
+        self.report: DriftReport | None = None
 
     def run_once(self) -> str:
         try:
-            self._status = self._check().summary()
+            report = self._check()
         except DriftUnavailable as exc:
-            self._status = f"unknown: {exc.message}"
+            self.report, self._status = None, f"unknown: {exc.message}"
         except Exception as exc:  # a check must never take the service down
             log.warning("drift check failed: %s", type(exc).__name__)
+            self.report = None
             self._status = f"unknown: the check failed ({type(exc).__name__})"
+        else:
+            self.report, self._status = report, report.summary()
         self.checked_at = datetime.now(UTC)
         if self._status.startswith("drifting"):
             log.warning("model %s", self._status)

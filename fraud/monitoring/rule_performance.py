@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
 from fraud.model.dataset import LabelPolicy, OutcomeEvent, label_orders
-from fraud.store.decided import decided_between, outcomes_between
+from fraud.store.activity import decisions_by_day, rule_hits_between
+from fraud.store.decided import outcomes_between
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,14 @@ def week_of(moment: datetime) -> date:
 
 
 def weekly_rule_performance(
-    orders: Sequence[DecidedOrder], labels: Mapping[str, float]
+    orders: Sequence[DecidedOrder], labels: Mapping[str, float],
+    reviews_per_week: Mapping[date, int] | None = None,
 ) -> list[RuleWeek]:
     """One row per (week, rule) with at least one hit, oldest week first, then by hits.
 
     ``labels`` maps order ids to 1.0 (fraud), 0.0 (good) or NaN / absent (not known yet).
+    ``reviews_per_week``: the orders held for review each week, when ``orders`` are not
+    all the week's orders (only those that hit a rule); default: counted from ``orders``.
     """
     reviews: dict[date, int] = defaultdict(int)
     counts: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -82,6 +86,8 @@ def weekly_rule_performance(
             c[1] += known
             c[2] += bool(known and label == 1.0)
             c[3] += held
+    if reviews_per_week is not None:
+        reviews = defaultdict(int, reviews_per_week)
     rows = [RuleWeek(week, rule, c[0], c[1], c[2], reviews[week], c[3])
             for (week, rule), c in counts.items()]
     rows.sort(key=lambda r: (r.week, -r.hits, r.rule_id))
@@ -98,12 +104,20 @@ def from_store(
 ) -> list[RuleWeek]:
     """:func:`weekly_rule_performance` of the orders created in ``[since, until)``, labelled
     as known at ``policy.cutoff``."""
-    rows = list(decided_between(session, since, until))
+    # the lean read: only decisions with a rule result, without their stored features
+    # (most of a decision's bytes); the weeks' reviews are counted by the database
+    rows = list(rule_hits_between(session, since, until, only_hits=True))
     orders = [DecidedOrder(r.order_id, r.created_at, r.action, hits_of(r.rule_hits))
               for r in rows]
+    reviews: dict[date, int] = defaultdict(int)
+    for day, action, n in decisions_by_day(session, since, until):
+        if action == "review":
+            reviews[week_of(datetime.fromisoformat(day))] += n
     created = pd.Series([r.created_at for r in rows], index=[r.order_id for r in rows],
                         dtype=object)
+    wanted = set(created.index)
     events = [OutcomeEvent(order_id, Outcome(outcome), at)
-              for order_id, outcome, at in outcomes_between(session, since, until)]
+              for order_id, outcome, at in outcomes_between(session, since, until)
+              if order_id in wanted]
     labels = label_orders(created, events, policy) if rows else pd.Series(dtype=float)
-    return weekly_rule_performance(orders, labels.to_dict())
+    return weekly_rule_performance(orders, labels.to_dict(), reviews)

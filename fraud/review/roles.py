@@ -28,11 +28,16 @@ class Permission(StrEnum):
     DECIDE_ESCALATED = "decide_escalated"  # approve or cancel an order escalated to a senior
     TAKE_OVER = "take_over"  # act on an order another reviewer has claimed
     MANAGE_USERS = "manage_users"  # the users page
+    EXPORT_CASES = "export_cases"  # download a case's bundle for the authorities
+    ERASE_DATA = "erase_data"  # erase a customer's personal data on request
+    # the operations dashboard: rates, reviewers' throughput, rule precision, drift.
+    # Reviewers work the queue and do not see their colleagues' counts.
+    SEE_DASHBOARD = "see_dashboard"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     # analysts read everything and act on nothing
-    Role.ANALYST: frozenset({Permission.READ}),
+    Role.ANALYST: frozenset({Permission.READ, Permission.SEE_DASHBOARD}),
     Role.REVIEWER: frozenset({Permission.READ, Permission.ACT}),
     Role.ADMIN: frozenset(Permission),
 }

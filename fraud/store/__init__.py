@@ -8,4 +8,5 @@ database row."""
 
 # Imported here so every user of the store's metadata (migrations, the schema check)
 # sees the review tables too.
+from fraud.store import challenger as challenger  # noqa: E402  (challenger_scores)
 from fraud.store import review_tables as review_tables  # noqa: E402

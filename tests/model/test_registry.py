@@ -162,6 +162,8 @@ def test_models_commands_list_promote_and_rollback(model_dir: Path, monkeypatch)
     from fraud.settings import get_settings
 
     monkeypatch.setenv("FRAUD_MODEL_DIR", str(model_dir))
+    # promote and rollback are recorded in the store's evidence chain: a store of its own
+    monkeypatch.setenv("FRAUD_DATA_DIR", str(model_dir.parent / "store"))
     get_settings.cache_clear()
     try:
         runner, app = CliRunner(), _cli()

@@ -144,8 +144,12 @@ def test_train_command_refuses_a_cutoff_without_offset(sim_files) -> None:  # no
 
 
 def test_train_command_says_where_it_wrote_and_when_it_changes_current(
-    sim_files, tmp_path  # noqa: ANN001
+    sim_files, tmp_path, monkeypatch  # noqa: ANN001
 ) -> None:
+    from fraud.settings import get_settings
+
+    monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path / "store"))  # --promote records it there
+    get_settings.cache_clear()
     args = ["train", "--orders", str(sim_files["orders"]), "--outcomes",
             str(sim_files["outcomes"]), "--out-dir", str(tmp_path)]
     kept = CliRunner().invoke(_app(), args)
@@ -158,6 +162,12 @@ def test_train_command_says_where_it_wrote_and_when_it_changes_current(
     assert promoted.exit_code == 0, promoted.output
     assert f"changed {tmp_path / 'CURRENT'}: now {version}" in promoted.stdout
     assert (tmp_path / "CURRENT").read_text().strip() == version
+    from fraud.cli.common import open_session
+    from fraud.evidence.reading import records_about
+
+    with open_session(get_settings()) as session:
+        (record,) = records_about(session, [f"model:{version}"], open_sealed=False)
+    assert (record.kind, record.data["action"]) == ("model", "promote")
 
 
 # --- training as of a cut-off ----------------------------------------------------------------

@@ -150,3 +150,56 @@ def test_metrics_switched_off_serve_nothing_and_time_nothing(tmp_path):
             assert stage_observer() is None
     finally:
         runtime.close()
+
+
+def test_the_review_queue_and_webhook_failures_show_after_traffic(client, runtime):
+    """The queue gauges are read from the store at scrape time; a webhook attempt that
+    fails is counted by its result."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+
+    from fraud.domain import Action, Decision, Versions
+    from fraud.review.actions import Done, ReviewAction
+    from fraud.review.states import ReviewState, Status
+    from fraud.review.webhook import Webhook, deliver
+    from fraud.store import repository
+
+    empty = _metrics(client)
+    assert value(empty, "fraud_review_queue_size") == 0
+    assert value(empty, "fraud_review_queue_oldest_age_seconds") == 0
+    held_at = datetime.now(UTC) - timedelta(hours=2)
+    ids = []
+    for i in range(3):
+        order = parse_order_data(make_order_data(order_id=f"O-held-{i}"))
+        decision = Decision(order.order_id, 70, Action.REVIEW, (), (), (),
+                            Versions(rules="t", model="none", service="t"))
+        with runtime.sessions() as session:
+            repository.save_decision(session, order, decision, {},
+                                     now=held_at + timedelta(minutes=i))
+        ids.append(order.order_id)
+    text = _metrics(client)
+    assert value(text, "fraud_review_queue_size") == 3
+    assert 2 * 3600 - 60 <= value(text, "fraud_review_queue_oldest_age_seconds") < 3 * 3600
+    assert value(text, "fraud_review_queue_orders", age="1-4h") == 3
+    assert value(text, "fraud_review_queue_orders", age="0-1h") == 0
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    done = Done(ids[0], ReviewAction.APPROVE, "rita",
+                ReviewState(ids[0], Status.APPROVED, None, 1), datetime.now(UTC))
+    hook = Webhook(f"http://127.0.0.1:{port}/", b"secret", attempts=2, first_wait_seconds=0.01)
+    assert not deliver(hook, runtime.sessions, done)
+    after = _metrics(client)
+    assert value(after, "fraud_webhook_failures_total", result="failed") \
+        - value(text, "fraud_webhook_failures_total", result="failed") == 2
+    assert value(after, "fraud_webhook_failures_total", result="gave_up") \
+        - value(text, "fraud_webhook_failures_total", result="gave_up") == 1
+
+
+def parse_order_data(data: dict):  # noqa: ANN201
+    import json
+
+    from fraud.schema import parse_order
+
+    return parse_order(json.dumps(data))
