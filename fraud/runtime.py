@@ -37,6 +37,7 @@ from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
+from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
@@ -295,7 +296,8 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine))
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine),
+                       extras=contact_extras(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
@@ -312,17 +314,13 @@ class Runtime:
             existing = repository.find_retry(conn, order)
             if existing is not None:
                 return existing
-            ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events)
+            ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events,
+                          extras=contact_extras(conn))
             scored = self._score(order, ctx)
             with timed("store_write"):
                 stored = repository.save_decision(
-                    conn,
-                    order,
-                    scored.decision,
-                    scored.features.values,
-                    fx_rates=self.settings.fx_rates,
-                    sources=self.evidence_sources(),
-                )
+                    conn, order, scored.decision, scored.features.values,
+                    fx_rates=self.settings.fx_rates, sources=self.evidence_sources())
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
