@@ -313,12 +313,10 @@ class Runtime:
         decision, a different order under a stored id raises Conflict.
 
         The retry check, the history look-up and the write share one pooled DBAPI
-        connection (statements compiled once, :mod:`fraud.store.statements`): on this
-        path SQLAlchemy's per-statement overhead cost more than the database. Racing
-        requests for one order id are settled by the store (``save_decision``). Shadow
-        rules and a challenger model decide on the same features, stored apart; they
-        never change the answer.
-        """
+        connection (statements compiled once, :mod:`fraud.store.statements`): SQLAlchemy's
+        per-statement overhead cost more than the database. The store settles racing
+        requests for one id. Shadow rules and a challenger model decide on the same
+        features, stored apart, never changing the answer."""
         with self.store_call():  # the account's events first: one connection at a time
             events = order_events(self.engine, order)
         with self.store_call(), raw_connection(self.engine) as conn:
