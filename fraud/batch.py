@@ -49,7 +49,7 @@ def batch_context(
     they are posted. Without them the event features stay empty.
     """
     from fraud.events.files import memory_events
-    from fraud.runtime import load_geo
+    from fraud.geo import load_geo
 
     geo = load_geo(settings, {})
     return Context(

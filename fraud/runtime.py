@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.evidence import Signer, checkpoint_due, write_checkpoint
+from fraud.featurestore import FollowedHistory
+from fraud.geo import load_geo  # defined there; importable from here as before
 from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
@@ -41,7 +43,7 @@ from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
-from fraud.store.group_commit import GroupCommitWriter, group_commits
+from fraud.store.group_commit import GroupCommitWriter
 from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
@@ -77,6 +79,8 @@ class Runtime:
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
     writer: GroupCommitWriter | None = None  # FRAUD_WRITE_MODE=group: commits for requests
+    # history kept in memory (FRAUD_HISTORY_BACKEND=memory); None: read from the store
+    features: FollowedHistory | None = None
     # why the last write failed for lack of space; cleared by the next write that succeeds
     store_full: str | None = None
     _accepted_keys: TTLCache[str, str] = field(
@@ -142,11 +146,12 @@ class Runtime:
             watchdog=watchdog,
             probe=probe,
         )
-        if group_commits(settings.write_mode, engine):
-            runtime.writer = GroupCommitWriter(
-                engine, fx_rates=settings.fx_rates, guard=watchdog.guarding,
-                wait_seconds=2 * settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)
+        runtime.writer = GroupCommitWriter.for_mode(settings.write_mode, engine, settings.fx_rates,
+            watchdog.guarding, 2 * settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)
         runtime._start_checkpointer()
+        if settings.history_backend == "memory":
+            runtime.features = FollowedHistory(settings.fx_rates)
+            runtime.features.rebuild_in_background(engine)
         return runtime
 
     def _start_checkpointer(self) -> None:
@@ -249,6 +254,8 @@ class Runtime:
         self._stop_checkpoints.set()
         if self.writer is not None:
             self.writer.close()
+        if self.features is not None:
+            self.features.stop()
         if self.watchdog is not None:
             self.watchdog.close()
         if self.probe is not None:
@@ -303,11 +310,10 @@ class Runtime:
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
-        decision, a different order under a stored id raises Conflict. The retry check and
+        decision, a different order under a stored id raises Conflict. Retry check and
         history share one pooled connection; the write goes to the group-commit writer
         (answers after its commit) or is committed on it (``FRAUD_WRITE_MODE``). Shadow
-        rules and a challenger decide on the same features, stored apart, never the answer.
-        """
+        rules and a challenger decide on the same features, stored apart."""
         sources = self.evidence_sources()
         with self.store_call():  # the account's events first: one connection at a time
             events = order_events(self.engine, order)
@@ -316,7 +322,8 @@ class Runtime:
                 existing = repository.find_retry(conn, order)
                 if existing is not None:
                     return existing
-                ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events,
+                history = self.features.view(conn) if self.features else SqlHistory(conn)
+                ctx = Context(self.settings, self.geo, history, events=events,
                               extras=contact_extras(conn))
                 scored = self._score(order, ctx)
                 if self.writer is None:
@@ -487,14 +494,3 @@ def _clock() -> float:
 
 def _key_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:
-    from fraud.geo import GeoLocator
-
-    try:
-        return GeoLocator.from_settings(settings)
-    except FraudError as exc:
-        log.warning("geo database unavailable: %s", exc.message)
-        problems["geo"] = exc.message
-        return None

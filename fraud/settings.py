@@ -258,6 +258,13 @@ class Settings(BaseSettings):
         description="Redis URL (`redis://host:6379/0`) holding the rate-limit counters, shared by "
         "every worker and host using it. Default: counters in each process's memory.",
     )
+    history_backend: Literal["memory", "store"] = Field(
+        "store",
+        description="Where scoring reads an order's history: `store` (two SQL queries per "
+        "order) or `memory` (a feature store in each process, rebuilt from the store at start "
+        "and caught up with it before every look-up; does not yet forget erased personal data; "
+        "docs/performance.md).",
+    )
     review_admin_password: SecretStr | None = Field(
         None,
         description="Password of the first admin (`admin`) created on a store without users. "

@@ -100,6 +100,15 @@ class GroupCommitWriter:
         self.written = 0
         self._thread.start()
 
+    @classmethod
+    def for_mode(cls, mode: str, engine: Engine, fx_rates: Mapping[str, Decimal] | None,
+                 guard: Callable[[], AbstractContextManager[Any]],
+                 wait_seconds: float) -> GroupCommitWriter | None:
+        """The writer ``FRAUD_WRITE_MODE`` asks for on this store, or ``None`` (direct)."""
+        if not group_commits(mode, engine):
+            return None
+        return cls(engine, fx_rates=fx_rates, guard=guard, wait_seconds=wait_seconds)
+
     def save(
         self,
         order: Order,
