@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 demo.start_in_background(app.state.runtime)
         _reload_on_sighup(app.state.runtime)
         review.announce_first_users(app.state.runtime)
+        review.resend_pending_webhooks(app.state.runtime)
         try:
             yield
         finally:

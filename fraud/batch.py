@@ -49,7 +49,7 @@ def batch_context(
     they are posted. Without them the event features stay empty.
     """
     from fraud.events.files import memory_events
-    from fraud.runtime import load_geo
+    from fraud.geo import load_geo
 
     geo = load_geo(settings, {})
     return Context(
@@ -126,14 +126,20 @@ class BatchScorer:
         known = self._first.get(order.order_id)
         if known is not None:
             return known
-        scored = score_order(
-            order, self.ctx, self.rules, self.model, model_unavailable=self.model_unavailable
-        )
+        scored = self.score_only(order)
         self.history.add(order)
         for order_id, outcome, at in self.pending.take(order.order_id):
             self.history.add_outcome(order_id, outcome, at)
         self._first[order.order_id] = scored
         return scored
+
+
+    def score_only(self, order: Order) -> Scored:
+        """Score against the history as it is, adding nothing to it (the parallel scorer
+        fills the history first: :mod:`fraud.parallel_batch`)."""
+        return score_order(
+            order, self.ctx, self.rules, self.model, model_unavailable=self.model_unavailable
+        )
 
 
 def score_orders(

@@ -22,11 +22,15 @@ from sqlalchemy.orm import Session
 
 from fraud.domain import Outcome
 from fraud.errors import ConfigError
+from fraud.evidence import checkpoint_if_due
 from fraud.history import MemoryHistory
 from fraud.schema import parse_order
 from fraud.scoring import score_order
 from fraud.signals import Context
+from fraud.signals.contacts import RESOURCE as CONTACTS
+from fraud.signals.contacts import MemoryContacts
 from fraud.store import apikeys, repository
+from fraud.store.contact_history import stored_contacts
 from fraud.store.db import checkpoint
 from fraud.store.tables import api_keys, orders
 
@@ -127,7 +131,11 @@ def load_sample(
 
     # Everything is known up front; each order still sees only its own past.
     history = MemoryHistory.from_orders(sample, events, runtime.settings.fx_rates)
-    ctx = Context(settings=runtime.settings, geo=runtime.geo, history=history)
+    # the contacts the store holds when loading starts (none on a fresh demo store)
+    with runtime.sessions() as session:
+        contacts = MemoryContacts(stored_contacts(session))
+    ctx = Context(settings=runtime.settings, geo=runtime.geo, history=history,
+                  extras={CONTACTS: contacts})
     rules, model = runtime.rulebook.current, runtime.model
     model_unavailable = runtime.model_unavailable()
     created: set[str] = set()
@@ -170,6 +178,8 @@ def _in_batches(
         with runtime.sessions() as session:
             for item in batch:
                 write(session, item)
+            # a signed checkpoint every N evidence records, as the service writes them
+            checkpoint_if_due(session, runtime.signer, runtime.settings.evidence_checkpoint_every)
         checkpoint(runtime.engine, truncate=True)
         progress.advance(len(batch))
 

@@ -12,6 +12,7 @@ repeat the same few addresses.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import maxminddb
 
-from fraud.errors import ConfigError
+from fraud.errors import ConfigError, FraudError
 
 if TYPE_CHECKING:
     from fraud.settings import Settings
@@ -301,3 +302,14 @@ def looks_like_hosting(org: str | None) -> bool:
         return False
     low = org.lower()
     return any(word in low for word in HOSTING_ORGS)
+
+
+def load_geo(settings: Settings, problems: dict[str, str]) -> GeoLocator | None:
+    """The locator the settings name, or ``None`` (logged, and the reason kept in
+    ``problems``): scoring goes on without the geo signal."""
+    try:
+        return GeoLocator.from_settings(settings)
+    except FraudError as exc:
+        logging.getLogger(__name__).warning("geo database unavailable: %s", exc.message)
+        problems["geo"] = exc.message
+        return None

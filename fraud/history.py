@@ -53,14 +53,14 @@ whole history on every order."""
 LINKING_KINDS = ("ip", "email", "phone", "device", "address", "card")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PastOutcome:
     order_id: str
     outcome: Outcome
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the feature store holds many
 class PastOrder:
     """What history keeps of one earlier order: its time, keys, amount and countries.
 
@@ -209,7 +209,14 @@ class MemoryHistory:
             return known
         if self._fx_rates is None:
             self._fx_rates = default_fx_rates()
-        past = past_order(order, self._fx_rates)
+        return self.add_past(past_order(order, self._fx_rates))
+
+    def add_past(self, past: PastOrder) -> PastOrder:
+        """Remember an order's history facts (read back from the store, say); a repeated
+        order id is ignored."""
+        known = self._orders.get(past.order_id)
+        if known is not None:
+            return known
         self._orders[past.order_id] = past
         for pair in key_pairs(past.keys):
             bisect.insort(self._index.setdefault(pair, []), (past.created_at, past.order_id))
@@ -340,9 +347,8 @@ def history_features(
     """Every history feature of one order, from what a view returned for it.
 
     Only events strictly before ``order.created_at`` count, whatever the
-    snapshot holds; the order itself never counts. ``shared_places``: key kinds of
-    this order that are known shared places (:func:`fraud.links.linked_outcome_features`).
-    """
+    snapshot holds; the order itself never counts. ``shared_places``: see
+    :func:`fraud.links.linked_outcome_features`."""
     t = utc(order.created_at)
     earlier = [p for p in snapshot.linked if p.created_at < t and p.order_id != order.order_id]
     account = [p for p in snapshot.account if p.created_at < t and p.order_id != order.order_id]

@@ -88,7 +88,7 @@ def normalise_phone(raw: str | None, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderKeys:
     account: str | None
     ip: str

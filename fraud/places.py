@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -29,6 +30,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from fraud import places_store
 from fraud.geo import haversine_km
 from fraud.keys import fold
 
@@ -83,9 +85,9 @@ class _City:
 
 @dataclass(frozen=True)
 class _CountryData:
-    localities: dict[str, tuple[Locality, ...]]  # postal key -> localities
-    codes_by_name: dict[str, frozenset[str]]  # city key -> postal keys
-    points: dict[str, Place]  # postal key -> best point
+    localities: Mapping[str, tuple[Locality, ...]]  # postal key -> localities
+    codes_by_name: Mapping[str, frozenset[str]]  # city key -> postal keys
+    points: Mapping[str, Place]  # postal key -> best point
     regions: dict[str, Place]  # region code -> centroid of its located codes
     centroid: Place
 
@@ -175,8 +177,9 @@ _LATIN = re.compile(r"^[\x00-\u024f\u1e00-\u1eff'’ ]+$")
 
 
 @cache
-def _city_names(country: str) -> dict[str, tuple[_City, ...]]:
-    """City key (name and every Latin alternate name) -> cities, largest first."""
+def compute_city_names(country: str) -> dict[str, tuple[_City, ...]]:
+    """City key (name and every Latin alternate name) -> cities, largest first (from
+    geonames in memory: what :mod:`fraud.places_store` keeps in its file)."""
     names: dict[str, dict[int, _City]] = defaultdict(dict)
     for city, aliases in _cities().get(country, ()):
         for alias in aliases:
@@ -197,9 +200,9 @@ def _centroid(points: list[tuple[float, float]], label: str, precision: Precisio
     return Place(lat, lon, precision, label)
 
 
-@cache
-def _country(country: str) -> _CountryData:
-    """Load one country's postal data and place every postal code once."""
+def compute_country(country: str) -> _CountryData:
+    """One country's postal data, every postal code placed once, in memory: what
+    :mod:`fraud.places_store` writes to its file (and a parity test compares with it)."""
     path = _postal_data_file(f"by-country/{country}/postcodes.json")
     rows = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
     localities: dict[str, list[Locality]] = defaultdict(list)
@@ -212,7 +215,7 @@ def _country(country: str) -> _CountryData:
         localities[key].append(loc)
         codes_by_name[city_key(loc.name)].add(key)
 
-    cities = _city_names(country)
+    cities = compute_city_names(country)
     points: dict[str, Place] = {}
     by_region: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for key, locs in localities.items():
@@ -250,6 +253,60 @@ def _country(country: str) -> _CountryData:
         regions,
         centroid,
     )
+
+
+@cache
+def _country(country: str) -> _CountryData:
+    """One country's tables, read from the compact file (built there on first use)."""
+    if not places_store.is_built(country):
+        places_store.ensure_built(country, compute_country, compute_city_names)
+        # geonames' cities were needed for the build only: not kept in this process
+        compute_city_names.cache_clear()
+        _cities.cache_clear()
+    regions = {r: Place(lat, lon, precision, label) for r, lat, lon, precision, label in
+               places_store.rows("SELECT region, lat, lon, precision, label FROM regions "
+                                 "WHERE country = ?", country)}
+    centroid = places_store.rows("SELECT lat, lon, precision, label FROM centroids "
+                                 "WHERE country = ?", country)
+    return _CountryData(
+        places_store.Lookup(lambda key: _localities(country, key)),
+        places_store.Lookup(lambda name: _codes_by_name(country, name)),
+        places_store.Lookup(lambda key: _point(country, key)),
+        regions,
+        Place(*centroid[0]) if centroid else UNKNOWN_PLACE,
+    )
+
+
+def _localities(country: str, key: str) -> tuple[Locality, ...] | None:
+    found = places_store.rows("SELECT name, region, lat, lon FROM localities WHERE country = ? "
+                              "AND key = ? ORDER BY pos", country, key)
+    return tuple(Locality(*row) for row in found) or None
+
+
+def _codes_by_name(country: str, name: str) -> frozenset[str] | None:
+    found = places_store.rows("SELECT key FROM codes_by_name WHERE country = ? AND "
+                              "name_key = ?", country, name)
+    return frozenset(row[0] for row in found) or None
+
+
+def _point(country: str, key: str) -> Place | None:
+    found = places_store.rows("SELECT lat, lon, precision, label FROM points WHERE "
+                              "country = ? AND key = ?", country, key)
+    return Place(*found[0]) if found else None
+
+
+@cache
+def _city_names(country: str) -> Mapping[str, tuple[_City, ...]]:
+    """City key -> cities, largest first, read from the compact file."""
+    _country(country)  # built there
+
+    def fetch(name: str) -> tuple[_City, ...] | None:
+        found = places_store.rows(
+            "SELECT geonameid, name, lat, lon, population FROM city_names WHERE country = ? "
+            "AND name_key = ? ORDER BY pos", country, name)
+        return tuple(_City(*row) for row in found) or None
+
+    return places_store.Lookup(fetch)
 
 
 def warm_up(countries: tuple[str, ...] = ("NL", "BE", "DE", "FR")) -> None:

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from fraud.domain import Outcome
 from fraud.errors import ConfigError, FraudError, StoreFull
 from fraud.evidence import Signer, checkpoint_due, write_checkpoint
+from fraud.featurestore import FollowedHistory
+from fraud.geo import load_geo  # defined there; importable from here as before
 from fraud.model.drift import DriftReport
 from fraud.model.registry import ModelHolder, ModelRegistry
 from fraud.model.scorer import ModelScorer
@@ -37,9 +39,11 @@ from fraud.scoring import Scored, score_order
 from fraud.settings import Settings
 from fraud.signals import Context, load_signal_modules
 from fraud.store import apikeys, repository
+from fraud.store.contact_history import contact_extras
 from fraud.store.db import StoreTimeouts, checkpoint_bounded, make_engine, upgrade_database
 from fraud.store.event_store import SqlEvents, order_events
 from fraud.store.failures import store_faults
+from fraud.store.group_commit import GroupCommitWriter
 from fraud.store.history import SqlHistory
 from fraud.store.probe import OK, StoreProbe
 from fraud.store.statements import raw_connection
@@ -48,15 +52,14 @@ from fraud.store.watchdog import ConnectionWatchdog
 log = logging.getLogger(__name__)
 
 API_KEY_CACHE_SECONDS = 5.0
-# A refused key is remembered briefly, so a flood of one wrong key costs no queries;
-# creating a key through this process forgets refusals at once.
+# A refused key is remembered briefly (a flood of one wrong key costs no queries).
 REFUSED_KEY_CACHE_SECONDS = 2.0
 KEY_CACHE_SIZE = 10_000
-# SQLite WAL checkpoints run from a thread this often, never inside a request: every
-# second cost ~15 % on the median, every 5 s nothing measurable (docs/performance.md).
+# SQLite WAL checkpoints run from a thread this often, never in a request (every second
+# cost ~15 % on the median, every 5 s nothing measurable: docs/performance.md).
 CHECKPOINT_SECONDS = 5.0
-# A request's connection is cut this long after the store timeout: a statement past
-# the timeout is cancelled by PostgreSQL itself first, which keeps the connection.
+# A request's connection is cut this long after the store timeout (PostgreSQL cancels
+# a statement past the timeout first, which keeps the connection).
 WATCHDOG_GRACE_SECONDS = 1.0
 
 
@@ -75,6 +78,9 @@ class Runtime:
     drift: DriftWatch | None = None
     watchdog: ConnectionWatchdog | None = None
     probe: StoreProbe | None = None
+    writer: GroupCommitWriter | None = None  # FRAUD_WRITE_MODE=group: commits for requests
+    # history kept in memory (FRAUD_HISTORY_BACKEND=memory); None: read from the store
+    features: FollowedHistory | None = None
     # why the last write failed for lack of space; cleared by the next write that succeeds
     store_full: str | None = None
     _accepted_keys: TTLCache[str, str] = field(
@@ -140,7 +146,12 @@ class Runtime:
             watchdog=watchdog,
             probe=probe,
         )
+        runtime.writer = GroupCommitWriter.for_mode(settings.write_mode, engine, settings.fx_rates,
+            watchdog.guarding, 2 * settings.store_timeout_seconds + WATCHDOG_GRACE_SECONDS)
         runtime._start_checkpointer()
+        if settings.history_backend == "memory":
+            runtime.features = FollowedHistory(settings.fx_rates)
+            runtime.features.rebuild_in_background(engine)
         return runtime
 
     def _start_checkpointer(self) -> None:
@@ -165,10 +176,8 @@ class Runtime:
     def reload(self) -> dict[str, str]:
         """What SIGHUP runs: re-read the rules, the shadow rules and the model.
 
-        A part that fails to load is refused and its previous version keeps
-        running; the failure is logged as an error and kept in ``problems``. The
-        returned mapping says what happened to each part, in words.
-        """
+        A part that fails to load is refused and its previous version keeps running;
+        the failure is logged and kept in ``problems``. Returns what happened, in words."""
         outcome = {
             "rules": self._reload_rules(),
             "shadow_rules": self._reload_shadow(),
@@ -214,11 +223,8 @@ class Runtime:
         return f"loaded {current.version}" if current else "none (rules only)"
 
     def warm_up_in_background(self) -> threading.Thread:
-        """Load the postal data of every other EU country (about 14 s) off the request path.
-
-        NL/BE/DE/FR load at start; without this the first order shipped to, say,
-        Austria would wait for Austria's tables to load.
-        """
+        """Load the postal data of every other EU country (about 14 s) off the request path
+        (NL/BE/DE/FR load at start), so no order waits for, say, Austria's tables."""
         from fraud.geo import EU_COUNTRIES
         from fraud.places import warm_up
 
@@ -246,6 +252,10 @@ class Runtime:
         if self.drift is not None:
             self.drift.stop()
         self._stop_checkpoints.set()
+        if self.writer is not None:
+            self.writer.close()
+        if self.features is not None:
+            self.features.stop()
         if self.watchdog is not None:
             self.watchdog.close()
         if self.probe is not None:
@@ -295,36 +305,36 @@ class Runtime:
         return SqlHistory(self.engine)
 
     def context(self) -> Context:
-        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine))
+        return Context(self.settings, self.geo, self.history, events=SqlEvents(self.engine),
+                       extras=contact_extras(self.engine))
 
     def score(self, order: Order) -> repository.StoredDecision:
         """Score and store one order; a retry (same id, same order) returns the stored
-        decision, a different order under a stored id raises Conflict.
-
-        The retry check, the history look-up and the write share one pooled DBAPI
-        connection (statements compiled once, :mod:`fraud.store.statements`): on this
-        path SQLAlchemy's per-statement overhead cost more than the database. Racing
-        requests for one order id are settled by the store (``save_decision``). Shadow
-        rules and a challenger model decide on the same features, stored apart; they
-        never change the answer.
-        """
+        decision, a different order under a stored id raises Conflict. Retry check and
+        history share one pooled connection; the write goes to the group-commit writer
+        (answers after its commit) or is committed on it (``FRAUD_WRITE_MODE``). Shadow
+        rules and a challenger decide on the same features, stored apart."""
+        sources = self.evidence_sources()
         with self.store_call():  # the account's events first: one connection at a time
             events = order_events(self.engine, order)
-        with self.store_call(), raw_connection(self.engine) as conn:
-            existing = repository.find_retry(conn, order)
-            if existing is not None:
-                return existing
-            ctx = Context(self.settings, self.geo, SqlHistory(conn), events=events)
-            scored = self._score(order, ctx)
-            with timed("store_write"):
-                stored = repository.save_decision(
-                    conn,
-                    order,
-                    scored.decision,
-                    scored.features.values,
-                    fx_rates=self.settings.fx_rates,
-                    sources=self.evidence_sources(),
-                )
+        with self.store_call():
+            with raw_connection(self.engine) as conn:
+                existing = repository.find_retry(conn, order)
+                if existing is not None:
+                    return existing
+                history = self.features.view(conn) if self.features else SqlHistory(conn)
+                ctx = Context(self.settings, self.geo, history, events=events,
+                              extras=contact_extras(conn))
+                scored = self._score(order, ctx)
+                if self.writer is None:
+                    with timed("store_write"):
+                        stored = repository.save_decision(
+                            conn, order, scored.decision, scored.features.values,
+                            fx_rates=self.settings.fx_rates, sources=sources)
+            if self.writer is not None:  # the connection is back in the pool meanwhile
+                with timed("store_write"):
+                    stored = self.writer.save(
+                        order, scored.decision, scored.features.values, sources=sources)
         if stored.created:
             self.store_full = None
         self._after_evidence(stored.evidence_seq)
@@ -388,12 +398,10 @@ class Runtime:
         """The name of the active key with this secret, or ``None``. Blocks on the
         store on a cache miss: call it from a worker thread in async code.
 
-        Accepted keys are remembered for ``API_KEY_CACHE_SECONDS`` (a store query
-        per request cost more than scoring's rules and model together): a key
-        revoked from another process stops working within that time, at once in
-        this one. Refused keys are remembered for ``REFUSED_KEY_CACHE_SECONDS``, so
-        a flood of wrong keys costs few queries; a key created in this process
-        works at once, one created by another process within that time.
+        Accepted keys are remembered for ``API_KEY_CACHE_SECONDS`` (a query per request
+        cost more than rules and model together): a key revoked elsewhere stops working
+        within that time, at once in this process. Refused keys are remembered for
+        ``REFUSED_KEY_CACHE_SECONDS`` (a flood of wrong keys costs few queries).
         """
         cached = self.cached_api_key(secret)
         if cached is not None:
@@ -409,8 +417,7 @@ class Runtime:
         return key.name if key is not None else None
 
     def create_api_key(self, name: str, *, secret: str | None = None) -> str:
-        """Create a key (see :func:`fraud.store.apikeys.create_api_key`); it works at once
-        in this process, even if its secret was refused a moment ago."""
+        """Create a key (:func:`fraud.store.apikeys.create_api_key`); it works at once here."""
         with self.sessions() as session:
             created = apikeys.create_api_key(session, name, secret=secret)
         with self._key_lock:
@@ -461,10 +468,8 @@ def prepare_to_serve(settings: Settings) -> None:
     """What ``fraud serve`` does once, before any worker starts: migrate the store and
     load the rules. Raises :class:`FraudError` with one line saying what is wrong.
 
-    Workers that each migrate a new store race to create its tables; the loser's
-    start fails and uvicorn then stops every worker (``--workers 2`` died this way).
-    A rules file that does not load refuses the start here, with its line and
-    reason, not with a traceback from each worker.
+    Workers that each migrated a new store raced to create its tables, and uvicorn then
+    stopped every worker; a bad rules file gives one line here, not a traceback per worker.
     """
     import sqlalchemy.exc
     from sqlalchemy.engine import make_url
@@ -489,14 +494,3 @@ def _clock() -> float:
 
 def _key_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def load_geo(settings: Settings, problems: dict[str, str]) -> Any | None:
-    from fraud.geo import GeoLocator
-
-    try:
-        return GeoLocator.from_settings(settings)
-    except FraudError as exc:
-        log.warning("geo database unavailable: %s", exc.message)
-        problems["geo"] = exc.message
-        return None

@@ -179,6 +179,14 @@ class Settings(BaseSettings):
         description="SQLite: when the WAL file is larger, the background checkpoint waits "
         "for the readers of the moment and empties it (checked every 5 s).",
     )
+    write_mode: Literal["auto", "group", "direct"] = Field(
+        "auto",
+        description="How scored decisions are committed. `group`: one writer thread per "
+        "process commits every decision waiting at that moment in one transaction; "
+        "`direct`: each request commits its own; `auto`: group on SQLite, direct on "
+        "PostgreSQL (the faster of the two on each, as measured in docs/performance.md). "
+        "Either way a request is answered only after its decision is committed.",
+    )
     worker_healthcheck_seconds: int = Field(
         60,
         ge=5,
@@ -249,6 +257,13 @@ class Settings(BaseSettings):
         None,
         description="Redis URL (`redis://host:6379/0`) holding the rate-limit counters, shared by "
         "every worker and host using it. Default: counters in each process's memory.",
+    )
+    history_backend: Literal["memory", "store"] = Field(
+        "store",
+        description="Where scoring reads an order's history: `store` (two SQL queries per "
+        "order) or `memory` (a feature store in each process, rebuilt from the store at start "
+        "and caught up with it before every look-up; does not yet forget erased personal data; "
+        "docs/performance.md).",
     )
     review_admin_password: SecretStr | None = Field(
         None,

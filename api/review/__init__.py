@@ -13,10 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.review import admin, auth, dashboard, order, queue
+from api.review import admin, auth, cases, dashboard, erasure, order, queue
 from api.review.headers import ReviewSecurityHeaders
 from api.review.web import PageForbidden, SignInRequired, login_url, render
 from fraud.review.bootstrap import announcement, first_users
+from fraud.review.webhook import Webhook, resend_pending
 from fraud.runtime import Runtime
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -24,7 +25,7 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 
 def install(app: FastAPI) -> None:
     app.mount("/review/static", StaticFiles(directory=STATIC), name="review-static")
-    for module in (auth, queue, order, admin, dashboard):
+    for module in (auth, queue, order, admin, dashboard, cases, erasure):
         app.include_router(module.router, include_in_schema=False)
     app.add_middleware(ReviewSecurityHeaders)
 
@@ -46,3 +47,11 @@ def announce_first_users(runtime: Runtime) -> None:
         created = first_users(session, runtime.settings)
     for user in created:
         print(announcement(user), file=sys.stderr, flush=True)
+
+
+def resend_pending_webhooks(runtime: Runtime) -> None:
+    """Send again the webhook calls an earlier process left in flight when it stopped
+    (each from a background thread; the server does not wait)."""
+    hook = Webhook.from_settings(runtime.settings)
+    if hook is not None:
+        resend_pending(hook, runtime.sessions)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import RuntimeDep
-from api.review.web import FormUserDep, PageForbidden, ReaderDep, render
+from api.review.cases import order_case_context
+from api.review.web import FormUserDep, PageForbidden, ReaderDep, render, sign_if_due
 from fraud.errors import FraudError, InvalidInput, NotFound
 from fraud.review.actions import MAX_REASON_LENGTH, ReviewAction, act
 from fraud.review.contacts import Channel, ContactIn, ContactResult
@@ -47,6 +48,7 @@ def _page(
         with runtime.sessions() as session:
             found = dossier(session, order_id)
             following = next_in_queue(session, order_id)
+            case_box = order_case_context(session, order_id)
     except NotFound as exc:
         return render(request, "review/error.html", user, status_code=404,
                       title="Not found", message=exc.message)
@@ -56,7 +58,7 @@ def _page(
         max_reason=MAX_REASON_LENGTH, results=[r.value for r in ContactResult],
         now=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"),
         can_mail=SmtpServer.from_settings(runtime.settings) is not None,
-        next_order=following,
+        next_order=following, **case_box,
     )
 
 
@@ -116,6 +118,7 @@ def act_on_order(
     except (FraudError, InvalidInput) as exc:
         return _page(request, runtime, user, order_id, status_code=exc.status,
                      error=exc.message, reason=reason)
+    sign_if_due(runtime)
     hook = Webhook.from_settings(runtime.settings)
     if hook is not None and done.outcome is not None:  # a final decision: tell the shop
         notify_in_background(hook, runtime.sessions, done)

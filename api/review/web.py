@@ -3,6 +3,7 @@ CSRF check on form posts, and the errors a page turns into a redirect or an HTML
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,13 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.deps import RuntimeDep
+from fraud.evidence import checkpoint_if_due
 from fraud.review.errors import Forbidden
 from fraud.review.roles import Permission, can, require
 from fraud.review.sessions import SignedIn, csrf_matches, signed_in
+from fraud.runtime import Runtime
 
+log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 COOKIE = "review_session"
 
@@ -166,3 +170,14 @@ def render(
     return templates.TemplateResponse(
         request, name, {**base, **context}, status_code=status_code
     )
+
+
+def sign_if_due(runtime: Runtime) -> None:
+    """A signed evidence checkpoint when N records were appended since the last one:
+    reviewer actions, case changes and erasures append records outside the scoring path,
+    which signs every N of its own. A checkpoint missed is caught up by the next one."""
+    try:
+        with runtime.sessions() as session:
+            checkpoint_if_due(session, runtime.signer, runtime.settings.evidence_checkpoint_every)
+    except Exception:
+        log.exception("evidence checkpoint not written")

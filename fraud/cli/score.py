@@ -50,10 +50,18 @@ def score(
             "posted to the service"
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes scoring with --no-store (0: every core); a file out of time "
+            "order or with a repeated order id is scored by one"
+        ),
+    ] = 0,
 ) -> None:
     """Score orders, printing one decision (JSON) per line. Bad lines are reported with their
     line number on stderr and skipped; the exit code is 1 if any line was bad."""
     from fraud.batch import score_stream
+    from fraud.parallel_batch import score_parallel
     from fraud.signals import registered_signals
 
     settings = settings_or_exit()
@@ -70,10 +78,14 @@ def score(
     began = time.monotonic()
     with open_text(file) as stream, progress_bar("orders scored") as advance:
         lines = iter_json_lines(stream, file)
-        for out, error in score_stream(
-            lines, settings, store=store, skip=skip, source=file, outcomes=reported,
-            events=posted,
-        ):
+        decisions = (
+            score_stream(lines, settings, store=True, source=file, outcomes=reported,
+                         events=posted)
+            if store
+            else score_parallel(lines, settings, workers=workers or None, skip=skip,
+                                source=file, outcomes=reported, events=posted)
+        )
+        for out, error in decisions:
             if error is not None:
                 bad += 1
                 typer.echo(error, err=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -69,18 +69,26 @@ def serve(
     # pointed at a stream its caller closes (a test runner's captured stderr)
     logging.config.dictConfig(log_config(fmt=settings.log_format))
     uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=log_config(fmt=settings.log_format),
-        # h11, not httptools: only h11 bounds the size of a request's headers.
-        http="h11",
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-        timeout_keep_alive=settings.keep_alive_seconds,
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+        "api.main:create_app", factory=True, **server_options(settings, host, port, workers)
     )
+
+
+def server_options(settings: Settings, host: str, port: int, workers: int) -> dict[str, Any]:
+    """uvicorn's options for ``fraud serve``; bench/bench_http.py serves its no-op app with
+    the same ones, so the two compare like with like."""
+    from fraud.cli.server_logging import log_config
+
+    return {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_config": log_config(fmt=settings.log_format),
+        # h11, not httptools: only h11 bounds the size of a request's headers.
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "timeout_worker_healthcheck": settings.worker_healthcheck_seconds,
+    }
 
 
 def refuse_unsafe_demo(settings: Settings) -> None:

@@ -10,7 +10,12 @@ service decided and everyone did (docs/evidence.md).
 """
 
 from fraud.evidence.chain import Appended, append
-from fraud.evidence.checkpoints import Signer, checkpoint_due, write_checkpoint
+from fraud.evidence.checkpoints import (
+    Signer,
+    checkpoint_due,
+    checkpoint_if_due,
+    write_checkpoint,
+)
 from fraud.evidence.sealing import customer_identity
 from fraud.evidence.verify import ChainReport, Problem, verify_chain
 
@@ -21,6 +26,7 @@ __all__ = [
     "Signer",
     "append",
     "checkpoint_due",
+    "checkpoint_if_due",
     "customer_identity",
     "verify_chain",
     "write_checkpoint",

@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -152,3 +152,19 @@ def write_checkpoint(
 def checkpoint_due(seq: int | None, every: int) -> bool:
     """Whether appending record ``seq`` calls for a checkpoint."""
     return seq is not None and every > 0 and seq % every == 0
+
+
+def checkpoint_if_due(
+    session: Session, signer: Signer | None, every: int, now: datetime | None = None
+) -> Checkpoint | None:
+    """Sign the head when ``every`` or more records were appended since the last signed
+    checkpoint, and commit. For writers that append in batches (the demo loader) or
+    outside the scoring path (reviewer actions, cases, erasure): :func:`checkpoint_due`
+    only sees the records the scoring path appends one by one."""
+    if signer is None or every <= 0:
+        return None
+    head = session.execute(select(evidence_head.c.seq).where(evidence_head.c.id == HEAD_ID))
+    last = session.execute(select(func.max(evidence_checkpoints.c.seq))).scalar_one()
+    if (head.scalar_one_or_none() or 0) - (last or 0) < every:
+        return None
+    return write_checkpoint(session, signer, now)

@@ -373,6 +373,13 @@ PHRASES: dict[str, Callable[[Any], str]] = {
     "new_country_login_24h": _BOOL(
         "Logged in from a new country in the 24 hours before",
         "No login from a new country in the 24 hours before"),
+    # verification contacts before the order
+    "customer_confirmed_contacts": _counted("Customer confirmed {} when the shop asked", "order"),
+    "customer_last_contact_confirmed": _BOOL(
+        "Customer confirmed their last order when the shop asked",
+        "Customer's last contact with the shop was not a confirmation"),
+    "linked_denied_orders": _counted(
+        "{} sharing a key with this one denied by their customer", "earlier order"),
 }
 
 # What a missing value means, where "not known" alone would mislead.
@@ -392,6 +399,9 @@ MISSING: dict[str, str] = {
     "minutes_since_account_change": "No account change in 90 days",
     "minutes_since_foreign_change": "No account change from another country in 24 hours",
     "first_login_from_device": "No device id, or no earlier logins of this account known",
+    "customer_confirmed_contacts": "No confirmation by this customer on record",
+    "customer_last_contact_confirmed": "The shop has not contacted this customer before",
+    "linked_denied_orders": "No order linked to this one was denied by its customer",
 }
 
 

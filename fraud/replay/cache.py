@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 
 # Code whose change changes features: a cached replay made before such a change is stale.
 _FEATURE_CODE = (
-    "features.py", "history.py", "keys.py", "geo.py", "places.py", "scoring.py", "signals",
-    "events",
+    "features.py", "history.py", "keys.py", "geo.py", "places.py", "places_store.py",
+    "scoring.py", "signals", "events",
 )
 
 

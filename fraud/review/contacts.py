@@ -17,7 +17,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fraud.errors import InvalidInput, NotFound
-from fraud.store.review_tables import verification_contacts
+from fraud.signals.contacts import KEY_COLUMNS, customer_key
+from fraud.store.review_tables import contact_keys, verification_contacts
 from fraud.store.tables import orders
 
 CONTACT_LOG_SIZE = 50
@@ -54,10 +55,6 @@ class Contact:
     actor: str
 
 
-def customer_key(account_id: str | None, email_key: str) -> str:
-    return account_id if account_id else f"email:{email_key}"
-
-
 def _order_customer(session: Session, order_id: str) -> tuple[str, bool]:
     """The order's customer key and whether the order gave a phone number."""
     row = session.execute(
@@ -77,13 +74,25 @@ def append(
     key, has_phone = _order_customer(session, order_id)
     if contact.channel is Channel.PHONE and not has_phone:
         raise InvalidInput("channel: this order has no phone number; contact by e-mail")
-    session.execute(
+    contact_id = session.execute(
         insert(verification_contacts).values(
             order_id=order_id, customer_key=key, channel=contact.channel.value,
             result=contact.result.value, reason=reason, contacted_at=contact.contacted_at,
             actor=actor, recorded_at=at,
-        )
-    )
+        ).returning(verification_contacts.c.id)
+    ).scalar_one()
+    if contact.result is ContactResult.DENIED:  # scoring finds later orders sharing a key
+        session.execute(insert(contact_keys), [
+            {"contact_id": contact_id, "order_id": order_id, "kind": kind, "value": value,
+             "recorded_at": at}
+            for kind, value in _linking_keys(session, order_id)
+        ])
+
+
+def _linking_keys(session: Session, order_id: str) -> list[tuple[str, str]]:
+    row = session.execute(select(*(orders.c[c] for c in KEY_COLUMNS.values()))
+                          .where(orders.c.order_id == order_id)).one()
+    return [(kind, value) for kind, value in zip(KEY_COLUMNS, row, strict=True) if value]
 
 
 def contact_log(session: Session, order_id: str) -> list[Contact]:

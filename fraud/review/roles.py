@@ -28,6 +28,8 @@ class Permission(StrEnum):
     DECIDE_ESCALATED = "decide_escalated"  # approve or cancel an order escalated to a senior
     TAKE_OVER = "take_over"  # act on an order another reviewer has claimed
     MANAGE_USERS = "manage_users"  # the users page
+    EXPORT_CASES = "export_cases"  # download a case's bundle for the authorities
+    ERASE_DATA = "erase_data"  # erase a customer's personal data on request
     # the operations dashboard: rates, reviewers' throughput, rule precision, drift.
     # Reviewers work the queue and do not see their colleagues' counts.
     SEE_DASHBOARD = "see_dashboard"

@@ -183,6 +183,7 @@ _BUILTINS = (
     "fraud.signals.device",
     "fraud.signals.history",
     "fraud.signals.account_events",
+    "fraud.signals.contacts",
 )
 _loaded = False
 _from_settings: tuple[str, ...] = ()

@@ -162,6 +162,13 @@ def _sqlite_pragmas(
         cursor.execute("PRAGMA temp_store=MEMORY")
     finally:
         cursor.close()
+    # SQLite's lower() folds ASCII letters only: the review queue's name search needs
+    # "Ängström" to match "ängström" as PostgreSQL's lower() does
+    dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def alembic_config(url: str) -> Any:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from fraud.store.case_tables import case_orders
 from fraud.store.evidence_tables import evidence_customers, evidence_sealed
+from fraud.store.review_tables import contact_keys, verification_contacts
 from fraud.store.tables import decisions, order_keys, orders, shadow_decisions
 
 # Linking keys of an erased order. The schema refuses control characters in every text
@@ -92,6 +93,13 @@ def write_pseudonymised_order(
     )
     # the history look-ups start from these rows: without them nothing links here
     session.execute(delete(order_keys).where(order_keys.c.order_id == order_id))
+    # the contact log: a guest's customer key is their e-mail address, and the reason may
+    # quote them; a denial's keys stop linking, like the order's own
+    session.execute(delete(contact_keys).where(contact_keys.c.order_id == order_id))
+    session.execute(
+        update(verification_contacts).where(verification_contacts.c.order_id == order_id)
+        .values(customer_key=erased, reason="[erased]")
+    )
 
 
 def write_decision(session: Session, row_id: int, table: Any = decisions,

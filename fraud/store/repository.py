@@ -139,7 +139,9 @@ def save_decision(
     """
     raw = _raw(store)
     try:
-        stored = _write_decision(raw, order, decision, features, fx_rates, now, sources)
+        stored = write_decision(
+            raw, order, decision, features, fx_rates=fx_rates, now=now, sources=sources
+        )
         raw.commit()
     except raw.integrity_error:
         raw.rollback()
@@ -150,16 +152,18 @@ def save_decision(
     return stored
 
 
-def _write_decision(
+def write_decision(
     raw: RawConnection,
     order: Order,
     decision: Decision,
     features: Mapping[str, FeatureValue],
-    fx_rates: Mapping[str, Decimal] | None,
-    now: datetime | None,
+    *,
+    fx_rates: Mapping[str, Decimal] | None = None,
+    now: datetime | None = None,
     sources: Mapping[str, Any] | None = None,
 ) -> StoredDecision:
-    """The rows of :func:`save_decision`, written but not committed."""
+    """The rows of :func:`save_decision`, written but not committed (the group commit
+    writer, :mod:`fraud.store.group_commit`, commits many orders' rows at once)."""
     past = past_order(order, fx_rates if fx_rates is not None else default_fx_rates())
     decided_at = utc(now) if now is not None else datetime.now(UTC)
     data = decision_to_dict(decision)

@@ -100,3 +100,33 @@ verification_contacts = Table(
     Index(None, "customer_key", "contacted_at"),
 )
 """The customer's contact log: a reviewer's verification calls and e-mails and their results."""
+
+contact_keys = Table(
+    "contact_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("contact_id", Integer,
+           ForeignKey("verification_contacts.id", ondelete="CASCADE"), nullable=False),
+    order_ref(),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(400), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index(None, "kind", "value", "recorded_at"),
+)
+"""The linking keys of each order whose customer denied placing it (migration 0009): scoring
+finds the denials sharing a key with an order in a few index probes, however many there are."""
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    order_ref(index=True),
+    Column("event", String(32), nullable=False),
+    # the exact body to POST: signed afresh at each attempt, never rebuilt
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # set once delivered or given up; a row without it is re-sent on the next start
+    Column("finished_at", UTCDateTime),
+    Index(None, "finished_at"),
+)
+"""Webhook calls not yet finished (migration 0009): what a stop in mid-delivery leaves."""

@@ -3,7 +3,7 @@ refused at start.
 
 * Crash: every decision a client received a 200 for is stored and readable after a
   restart, and nothing is half-stored (an order without its decision), on SQLite
-  and PostgreSQL.
+  and PostgreSQL, with decisions committed by the group-commit writer.
 * ``--workers 2`` serves (it died soon after start: the workers raced to migrate a new
   store, and uvicorn killed workers that were slow to answer its health ping while
   loading their tables).
@@ -31,7 +31,7 @@ from fraud.store.tables import decisions, order_keys, orders
 
 pytestmark = pytest.mark.xdist_group("fraud_serve")
 
-CLIENTS = 4
+CLIENTS = 8  # enough at once that the writer commits several decisions together
 ACKED_BEFORE_KILL = 40
 
 
@@ -67,7 +67,9 @@ def _half_stored(db_url: str) -> list[str]:
 
 def test_kill_9_mid_stream_loses_no_acknowledged_decision(db_url: str, tmp_path: Path) -> None:
     key = _store_with_key(db_url)
-    env = _serve_env(db_url, tmp_path)
+    # group commit (the writer thread answers after its commit) on both stores: the
+    # guarantee must hold when requests wait for a commit made by another thread
+    env = {**_serve_env(db_url, tmp_path), "FRAUD_WRITE_MODE": "group"}
     server = ServeProcess(env, tmp_path / "serve.log").start()
     acked: dict[str, dict] = {}
     sent: dict[str, dict] = {}

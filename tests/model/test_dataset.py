@@ -122,7 +122,7 @@ def test_dataset_features_are_what_online_scoring_computes(raw, dataset) -> None
 
 
 def _geo():  # noqa: ANN202
-    from fraud.runtime import load_geo
+    from fraud.geo import load_geo
 
     return load_geo(Settings(), {})
 

@@ -161,7 +161,7 @@ def test_the_review_queue_and_webhook_failures_show_after_traffic(client, runtim
     from fraud.domain import Action, Decision, Versions
     from fraud.review.actions import Done, ReviewAction
     from fraud.review.states import ReviewState, Status
-    from fraud.review.webhook import Webhook, deliver
+    from fraud.review.webhook import Webhook, deliver, enqueue
     from fraud.store import repository
 
     empty = _metrics(client)
@@ -189,7 +189,7 @@ def test_the_review_queue_and_webhook_failures_show_after_traffic(client, runtim
     done = Done(ids[0], ReviewAction.APPROVE, "rita",
                 ReviewState(ids[0], Status.APPROVED, None, 1), datetime.now(UTC))
     hook = Webhook(f"http://127.0.0.1:{port}/", b"secret", attempts=2, first_wait_seconds=0.01)
-    assert not deliver(hook, runtime.sessions, done)
+    assert not deliver(hook, runtime.sessions, enqueue(runtime.sessions, done))
     after = _metrics(client)
     assert value(after, "fraud_webhook_failures_total", result="failed") \
         - value(text, "fraud_webhook_failures_total", result="failed") == 2

@@ -117,3 +117,21 @@ def test_next_goes_down_the_default_queue(session, people, five):
     act(session, people["rita"], newest_first[1], ReviewAction.APPROVE, version=0)
     assert next_in_queue(session, newest_first[0]) == newest_first[2]  # decided ones skipped
     assert next_in_queue(session, newest_first[-1]) is None
+
+
+def test_search_and_filters_find_the_one_match_among_all_held_orders(session):
+    """The match is the oldest and least risky of more held orders than three pages hold:
+    the search and filters run over every held order, not over a page already read."""
+    oldest = hold(session, score=41, decided_at=T0 - timedelta(days=30),
+                  customer={"name": "Zoë Ängström"}, payment={"amount": "1234.00"})
+    for i in range(3 * 5 + 1):
+        hold(session, score=60 + i % 30, decided_at=T0 + timedelta(minutes=i))
+    pages = [queue_page(session, QueueFilter(limit=5))]
+    assert oldest not in [r.order_id for r in pages[0].rows]
+    for sort in Sort:
+        assert ids(session, search="ängström", limit=5, sort=sort) == [oldest]
+        assert ids(session, search="NGSTR", limit=5, sort=sort) == [oldest]  # ASCII part
+        assert ids(session, min_amount=1000, limit=5, sort=sort) == [oldest]
+        assert ids(session, max_score=41, limit=5, sort=sort) == [oldest]
+        assert ids(session, min_amount=1000, max_score=45, search="zoë", limit=5,
+                   sort=sort) == [oldest]

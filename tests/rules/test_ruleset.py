@@ -37,12 +37,14 @@ phone_accounts_30d device_accounts_30d device_orders_24h address_accounts_30d ca
 card_orders_24h linked_fraud_weight linked_fraud_strong linked_refund_weight email_linked_fraud
 phone_linked_fraud account_addresses_1h account_prior_orders
 account_prior_paid_orders first_order_from_country amount_vs_account_median
+customer_confirmed_contacts customer_last_contact_confirmed linked_denied_orders linked_denied_via
 """
 CONTRACT_FEATURES = tuple(_CONTRACT_NAMES.split())
-_TEXT = {"ip_country_name", "ip_city", "billing_city", "shipping_city"}
+_TEXT = {"ip_country_name", "ip_city", "billing_city", "shipping_city", "linked_denied_via"}
 _BOOL = re.compile(
     r"^is_|^has_|_is_|_matches_|_valid$|_present$|_differs|_consistent$"
     r"|^(ip_unknown|shipping_express|shipping_to_pickup|first_order_from_country)$"
+    r"|^customer_last_contact_confirmed$"
 )
 _CAT = re.compile(r"country$|domain$|family$|_type$|method$|precision$|^three_ds$")
 
@@ -91,8 +93,8 @@ def load_error(text: str) -> str:
 
 def test_the_bundled_default_rules_load_against_the_contracted_features():
     ruleset = load_rules(None, CATALOGUE)
-    assert ruleset.version.startswith("2026-12-02.3+")
-    assert 15 <= len(ruleset.rules) <= 40  # eight of them on account events
+    assert ruleset.version.startswith("2026-12-02.4+")
+    assert 15 <= len(ruleset.rules) <= 45  # eight of them on account events, two on contacts
 
 
 def test_the_default_rules_load_against_the_registered_signals_once_they_all_exist():

@@ -40,10 +40,12 @@ def count(runtime: Runtime, table: Any, order_id: str) -> int:
         ).scalar_one()
 
 
-@pytest.fixture
-def runtime(db_url: str, tmp_path: Path) -> Iterator[Runtime]:
+@pytest.fixture(params=["group", "direct"])
+def runtime(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """Both ways of committing decisions (``FRAUD_WRITE_MODE``) race alike."""
     settings = Settings(
-        data_dir=tmp_path, database_url=db_url, model_dir=tmp_path / "no-models", _env_file=None
+        data_dir=tmp_path, database_url=db_url, model_dir=tmp_path / "no-models",
+        write_mode=request.param, _env_file=None,
     )
     rt = Runtime.start(settings)
     yield rt
