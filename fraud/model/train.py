@@ -280,6 +280,20 @@ def card_markdown(card: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def unused_version(model_dir: Path, version: str) -> str:
+    """``version``, or ``version-2``, ``-3``... when a folder of that name exists.
+
+    The name's fingerprint covers the labelled orders only: a retrain the same day on the
+    same labels (new unlabelled orders, other features, another base) would otherwise
+    overwrite a model that may be the one in use.
+    """
+    candidate, n = version, 1
+    while (model_dir / candidate).exists():
+        n += 1
+        candidate = f"{version}-{n}"
+    return candidate
+
+
 def promote(model_dir: str | Path, version: str) -> None:
     """Make ``version`` the one the service uses: ``CURRENT``, and a line in ``HISTORY``
     (:meth:`fraud.model.registry.ModelRegistry.promote`: checked to load, written atomically)."""
@@ -334,7 +348,8 @@ def train(
                                     truth=truth, kinds=kinds)
 
     fingerprint = data_fingerprint(dataset.label[(train_mask | valid_mask) & dataset.labelled])
-    version = make_version(created, dataset.source, fingerprint)
+    version = unused_version(Path(out_dir if out_dir is not None else settings.model_dir),
+                             make_version(created, dataset.source, fingerprint))
     folder = Path(out_dir if out_dir is not None else settings.model_dir) / version
     model.export(folder)
     train_X = dataset.X(train_mask)  # drift checks compare recent orders with these rows

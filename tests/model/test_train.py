@@ -36,6 +36,19 @@ def test_version_names_day_data_and_fingerprint(trained) -> None:  # noqa: ANN00
     assert make_version(NOW, "My Shop!", "ab" * 32) == "2026-11-25-my-shop-abababab"
 
 
+def test_a_retrain_under_a_taken_name_gets_a_new_folder_and_leaves_the_old_one(
+    trained, tmp_path  # noqa: ANN001
+) -> None:
+    """The same labels on the same day give the same name; the model in use must survive."""
+    from fraud.model.train import unused_version
+
+    assert unused_version(trained.path.parent, trained.version) == f"{trained.version}-2"
+    (tmp_path / trained.version).mkdir()
+    (tmp_path / f"{trained.version}-2").mkdir()
+    assert unused_version(tmp_path, trained.version) == f"{trained.version}-3"
+    assert unused_version(tmp_path, "another") == "another"
+
+
 def test_model_folder_holds_exactly_the_contract_files(trained) -> None:  # noqa: ANN001
     names = {p.name for p in trained.path.iterdir()}
     assert names == {"model.txt", "encoding.json", "calibration.json", "card.json", "card.md",
@@ -160,6 +173,9 @@ def test_train_command_says_where_it_wrote_and_when_it_changes_current(
     assert "read 900 orders" in kept.stderr
     promoted = CliRunner().invoke(_app(), [*args, "--promote"])
     assert promoted.exit_code == 0, promoted.output
+    # the same labels the same day: a second folder, the first one left as it was
+    assert (tmp_path / version).is_dir()
+    version = promoted.stdout.strip().splitlines()[-1]
     assert f"changed {tmp_path / 'CURRENT'}: now {version}" in promoted.stdout
     assert (tmp_path / "CURRENT").read_text().strip() == version
     from fraud.cli.common import open_session
