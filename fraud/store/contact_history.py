@@ -11,8 +11,8 @@ and run on the scoring path's DBAPI connection, like
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,12 @@ from fraud.keys import OrderKeys
 from fraud.signals.contacts import KEY_COLUMNS, RESOURCE, PastContact, customer_key
 from fraud.store.codecs import UTCDateTime, time_from_db
 from fraud.store.review_tables import contact_keys, verification_contacts
-from fraud.store.statements import RawConnection, per_dialect, raw_connection, raw_of
+from fraud.store.statements import (
+    LookupSource,
+    RawConnection,
+    lookup_connection,
+    per_dialect,
+)
 from fraud.store.tables import orders
 from fraud.times import utc
 
@@ -64,20 +69,11 @@ class SqlContacts:
     look-up is rolled back alone), an :class:`~sqlalchemy.Engine` or a session factory.
     """
 
-    def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
+    def __init__(self, source: LookupSource) -> None:
         self._source = source
 
-    @contextmanager
-    def _connection(self) -> Iterator[RawConnection]:
-        if isinstance(self._source, RawConnection):
-            with self._source.savepoint("contacts_lookup"):
-                yield self._source
-        elif isinstance(self._source, Engine):
-            with raw_connection(self._source) as conn:
-                yield conn
-        else:
-            with self._source() as session:
-                yield raw_of(session)
+    def _connection(self) -> AbstractContextManager[RawConnection]:
+        return lookup_connection(self._source, "contacts_lookup")
 
     def lookup(self, keys: OrderKeys, before: datetime) -> Sequence[PastContact]:
         params: dict[str, Any] = {"before": utc(before),

@@ -18,13 +18,12 @@ the cost of a look-up. Times cross with the store's one codec.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, text
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, text
 
 from fraud.domain import Outcome
 from fraud.history import (
@@ -43,11 +42,11 @@ from fraud.keys import OrderKeys
 from fraud.links import HORIZON, OutcomeLink
 from fraud.store.codecs import UTCDateTime, time_from_db
 from fraud.store.statements import (
+    LookupSource,
     RawConnection,
     Statement,
     compile_statement,
-    raw_connection,
-    raw_of,
+    lookup_connection,
 )
 
 # literal, not bound: the set is fixed and the SQL stays one string per shape
@@ -118,21 +117,12 @@ class SqlHistory:
     written).
     """
 
-    def __init__(self, source: Engine | Callable[[], Session] | RawConnection) -> None:
+    def __init__(self, source: LookupSource) -> None:
         self._source = source
         self._statements = _STATEMENTS
 
-    @contextmanager
-    def _connection(self) -> Iterator[RawConnection]:
-        if isinstance(self._source, RawConnection):
-            with self._source.savepoint("history_lookup"):
-                yield self._source
-        elif isinstance(self._source, Engine):
-            with raw_connection(self._source) as conn:
-                yield conn
-        else:
-            with self._source() as session:
-                yield raw_of(session)
+    def _connection(self) -> AbstractContextManager[RawConnection]:
+        return lookup_connection(self._source, "history_lookup")
 
     def _prepared(
         self, dialect: Any, n_keys: int, has_account: bool

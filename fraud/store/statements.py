@@ -216,3 +216,24 @@ def raw_connection(engine: Engine) -> Iterator[RawConnection]:
         yield RawConnection(dbapi_connection, engine.dialect)
     finally:
         dbapi_connection.close()
+
+
+LookupSource = Engine | Callable[[], Session] | RawConnection
+"""Where a history look-up reads: the scoring path's connection, an engine or a session
+factory."""
+
+
+@contextmanager
+def lookup_connection(source: LookupSource, savepoint: str) -> Iterator[RawConnection]:
+    """A connection for one look-up. On the scoring path's own connection the look-up runs
+    in a savepoint, so a failing look-up is rolled back alone and the decision can still
+    be written on that connection."""
+    if isinstance(source, RawConnection):
+        with source.savepoint(savepoint):
+            yield source
+    elif isinstance(source, Engine):
+        with raw_connection(source) as conn:
+            yield conn
+    else:
+        with source() as session:
+            yield raw_of(session)
