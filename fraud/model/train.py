@@ -35,7 +35,7 @@ from fraud.model.dataset import (
 )
 from fraud.model.estimator import FraudModel, catalogue_kinds
 from fraud.model.evaluate import Evaluation, compare_on_dataset, headline
-from fraud.model.reference import training_profile, write_reference
+from fraud.model.reference import reference_mask, training_profile, write_reference
 from fraud.settings import Settings
 
 INTENDED_USE = (
@@ -177,6 +177,7 @@ def model_card(
     recent_orders: int = 0,
     base: str | None = None,
     base_note: str = "trained from scratch",
+    drift_reference: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything a reader needs to trust (or distrust) the model, as JSON-ready data."""
     from fraud.signals import feature_catalogue
@@ -197,6 +198,7 @@ def model_card(
         ],
         "feature_set": feature_set_digest({s["name"]: s["kind"] for s in model.encoding_}),
         "training_window": _window(dataset.created_at[train_rows]),
+        "drift_reference": dict(drift_reference) if drift_reference is not None else None,
         "label_policy": dataset.policy.describe(),
         "split": {**split.describe(), "method": "by time; the last "
                   f"{model.calibration_fraction:.0%} of training rows (by time) calibrate",
@@ -254,7 +256,10 @@ def card_markdown(card: Mapping[str, Any]) -> str:
         f"- Validation: {split['valid_start']} to {split['valid_end']} after a "
         f"{split['gap_days']}-day gap ({data['validation']['labelled']} labelled, "
         f"{data['validation']['fraud']} fraud).",
-        f"- Split: {split['method']}.", "",
+        f"- Split: {split['method']}.",
+        *([f"- Drift reference: {ref['window']}, {ref['first']} to {ref['last']} "
+           f"({ref['orders']} orders)."] if (ref := card.get("drift_reference")) else []),
+        "",
         "## Label policy", "",
         *[f"- {k}: {v}" for k, v in card["label_policy"].items()], "",
         "## Metrics on the validation weeks", "",
@@ -352,15 +357,21 @@ def train(
                              make_version(created, dataset.source, fingerprint))
     folder = Path(out_dir if out_dir is not None else settings.model_dir) / version
     model.export(folder)
-    train_X = dataset.X(train_mask)  # drift checks compare recent orders with these rows
-    write_reference(folder, training_profile(train_X, kinds, model.predict_proba(train_X)[:, 1]))
+    # Drift checks compare recent orders with the latest training weeks, not all of them.
+    ref_rows, reference = reference_mask(dataset.created_at, train_mask)
+    ref_X = dataset.X(ref_rows)
+    write_reference(folder, training_profile(
+        ref_X, kinds, model.predict_proba(ref_X)[:, 1],
+        source=f"training rows {reference['first']} to {reference['last']} "
+        f"({reference['window']})"))
     card = model_card(version=version, created=created, dataset=dataset, split=split,
                       train_mask=train_mask, valid_mask=valid_mask, model=model,
                       evaluation=evaluation, fingerprint=fingerprint, rules_version=rules.version,
                       windows="given" if config.gap_days is not None or config.valid_days
                       is not None else "fitted to the matured weeks",
                       recent_orders=int((fit_rows & ~train_mask).sum()),
-                      base=None if base is None else model_version_of(base), base_note=base_note)
+                      base=None if base is None else model_version_of(base), base_note=base_note,
+                      drift_reference=reference)
     write_card(folder, card, card_markdown(card))
     if promote_version:
         promote(folder.parent, version)

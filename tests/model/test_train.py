@@ -55,13 +55,21 @@ def test_model_folder_holds_exactly_the_contract_files(trained) -> None:  # noqa
                      "drift.json"}
 
 
-def test_the_model_keeps_a_drift_profile_of_its_training_rows(trained) -> None:  # noqa: ANN001
+def test_the_model_keeps_a_drift_profile_of_its_latest_training_rows(
+    trained,  # noqa: ANN001
+) -> None:
     from fraud.model.drift import SCORE
     from fraud.model.reference import read_reference
 
     profile = read_reference(trained.path)
     assert profile is not None
-    assert profile.rows == trained.card["data"]["train"]["orders"]
+    reference = trained.card["drift_reference"]
+    assert profile.rows == reference["orders"]
+    assert profile.rows <= trained.card["data"]["train"]["orders"]
+    assert reference["window"] in profile.source
+    # the reference is training rows: it ends before the validation window
+    assert reference["first"] <= reference["last"] < trained.card["split"]["valid_start"]
+    assert "Drift reference:" in (trained.path / "card.md").read_text()
     names = {b.name for b in profile.binnings}
     assert names == set(trained.dataset.feature_names) | {SCORE}
     assert all(abs(sum(b.shares) - 1) < 1e-9 for b in profile.binnings)
