@@ -1,8 +1,10 @@
 """A model's drift reference: the profile of its training rows, kept beside the model.
 
 ``<version>/drift.json`` holds a :class:`fraud.model.drift.Profile` of the most recent
-training rows (features and the model's own scores): the last :data:`REFERENCE_DAYS` days
-of the training window, or every training row when those hold fewer than
+orders the model learnt from (features and the model's own scores): the last
+:data:`REFERENCE_DAYS` days of them (the training weeks and, when training also learns
+from the young-label orders after the validation window, those), or all of them when
+those days hold fewer than
 :data:`REFERENCE_MIN_ORDERS` orders (:func:`reference_mask`). A reference taken from the
 start of a young store would make account-history features (prior orders, account age)
 drift by construction: its customers were new then and have built up history since.

@@ -357,8 +357,9 @@ def train(
                              make_version(created, dataset.source, fingerprint))
     folder = Path(out_dir if out_dir is not None else settings.model_dir) / version
     model.export(folder)
-    # Drift checks compare recent orders with the latest training weeks, not all of them.
-    ref_rows, reference = reference_mask(dataset.created_at, train_mask)
+    # Drift checks compare recent orders with the latest orders the model learnt from (the
+    # training weeks and, by default, the young-label orders after validation), not all.
+    ref_rows, reference = reference_mask(dataset.created_at, train_mask | fit_rows)
     ref_X = dataset.X(ref_rows)
     write_reference(folder, training_profile(
         ref_X, kinds, model.predict_proba(ref_X)[:, 1],
