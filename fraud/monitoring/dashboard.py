@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from fraud.domain import Outcome
 from fraud.model.dataset import LabelPolicy
 from fraud.model.drift import DriftReport, Move
-from fraud.monitoring.rule_performance import RuleWeek, from_store
+from fraud.monitoring.rule_performance import RuleWeek, from_store, share
 from fraud.store.activity import (
     Backlog,
     backlog,
@@ -54,15 +54,15 @@ class Day:
 
     @property
     def review_rate(self) -> float | None:
-        return self.review / self.orders if self.orders else None
+        return share(self.review, self.orders)
 
     @property
     def fraud_confirmed_rate(self) -> float | None:
-        return self.fraud_confirmed / self.orders if self.orders else None
+        return share(self.fraud_confirmed, self.orders)
 
     @property
     def chargeback_rate(self) -> float | None:
-        return self.chargeback / self.orders if self.orders else None
+        return share(self.chargeback, self.orders)
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,11 @@ class RuleSummary:
 
     @property
     def precision(self) -> float | None:
-        return self.fraud / self.labelled if self.labelled else None
+        return share(self.fraud, self.labelled)
 
     @property
     def review_share(self) -> float | None:
-        return self.reviews_hit / self.reviews if self.reviews else None
+        return share(self.reviews_hit, self.reviews)
 
 
 @dataclass(frozen=True)

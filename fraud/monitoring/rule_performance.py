@@ -38,6 +38,11 @@ class DecidedOrder:
     rules_hit: tuple[str, ...]
 
 
+def share(part: int, whole: int) -> float | None:
+    """``part / whole``; None when there is no whole (no orders: no rate, rather than 0 %)."""
+    return part / whole if whole else None
+
+
 @dataclass(frozen=True)
 class RuleWeek:
     week: date  # the Monday the ISO week starts on
@@ -50,11 +55,11 @@ class RuleWeek:
 
     @property
     def precision(self) -> float | None:
-        return self.fraud / self.labelled if self.labelled else None
+        return share(self.fraud, self.labelled)
 
     @property
     def review_share(self) -> float | None:
-        return self.reviews_hit / self.reviews if self.reviews else None
+        return share(self.reviews_hit, self.reviews)
 
 
 def week_of(moment: datetime) -> date:
